@@ -32,6 +32,8 @@ def test_no_code_reads_the_reference_folder_beside_the_checkout() -> None:
         str(p.relative_to(root))
         for folder in ("shared", "issuer", "verifier", "wallet", "tests", "benchmarks")
         for p in (root / folder).rglob("*")
-        if p.suffix in {".py", ".mjs", ".js", ".toml"} and "node_modules" not in p.parts and needle in p.read_text(errors="ignore")
+        if p.suffix in {".py", ".mjs", ".js", ".toml"}
+        and "node_modules" not in p.parts
+        and needle in p.read_text(errors="ignore")
     ]
     assert offenders == []

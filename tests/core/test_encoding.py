@@ -113,7 +113,13 @@ def test_strict_json_rejects_malformed_input(bad: str | bytes) -> None:
     assert err.value.code == "malformed"
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c), max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+        max_leaves=20,
+    )
+)
 def test_strict_json_round_trips_what_json_dumps_writes(value: object) -> None:
     if json_depth(value) <= 64:
         assert loads_strict(json.dumps(value)) == value

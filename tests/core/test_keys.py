@@ -23,12 +23,10 @@ from shared.keys import (
     write_key_file,
 )
 
-# RFC 8037 Appendix A.1/A.2: an Ed25519 key and its signature of "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc".
+# RFC 8037 Appendix A.1/A.2: an Ed25519 key and its signature of the A.4 signing input.
 RFC8037_D = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 RFC8037_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
-RFC8037_SIG = (
-    "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
-)
+RFC8037_SIG = "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
 
 
 def test_ed25519_matches_rfc8037() -> None:
