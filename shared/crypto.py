@@ -103,6 +103,19 @@ class Ed25519PrivateKey:
         return self._key.sign(message).signature
 
 
+def ed25519_to_x25519_public(raw: bytes) -> bytes:
+    """The X25519 public key birationally equivalent to an Ed25519 public key (RFC 7748 §4.1).
+
+    did:key derives its keyAgreement key this way. libsodium rejects off-curve and small-order points.
+    """
+    if not isinstance(raw, bytes) or len(raw) != 32:
+        raise MalformedError("an Ed25519 public key is 32 bytes", code="invalid_key")
+    try:
+        return bytes(nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(raw))
+    except nacl.exceptions.CryptoError as exc:
+        raise MalformedError("not a valid Ed25519 public key", code="invalid_key") from exc
+
+
 # --- P-256 (ES256) -----------------------------------------------------------------------------
 
 _P256 = ec.SECP256R1()

@@ -23,10 +23,12 @@ REASONS: Final[dict[str, str]] = {
     "unsupported_algorithm": "The signature algorithm is not allowed.",
     "unsupported_cryptosuite": "The proof uses a cryptosuite that is not supported.",
     "invalid_key": "The key is not a valid key of the expected type.",
+    "unsupported_key_type": "The key type is not supported.",
     # JSON-LD
     "context_not_allowed": "The document uses a JSON-LD context that is not on the allow-list.",
     "data_loss": "The document has terms that are not defined by its contexts and would be dropped.",
     "canonicalization_limit": "Canonicalizing the document needed more work than allowed.",
+    "undefined_term": "The document uses terms that only an issuer-dependent vocabulary defines.",
     # data model
     "invalid_credential": "The credential does not follow the VC Data Model 2.0.",
     "invalid_presentation": "The presentation does not follow the VC Data Model 2.0.",
@@ -51,6 +53,11 @@ REASONS: Final[dict[str, str]] = {
     "revoked": "The credential has been revoked.",
     "suspended": "The credential is suspended.",
     "status_unavailable": "The credential's status could not be checked.",
+    "status_index_out_of_range": "The credential's status index is outside its status list.",
+    "status_list_too_short": "The status list is shorter than the minimum that keeps holders in a crowd.",
+    "status_list_mismatch": "The status list is not the one the credential refers to.",
+    "status_list_expired": "The status list has expired.",
+    "unknown_status": "The credential has a status value that is not recognised.",
     # holder binding and presentation
     "holder_binding_failed": "The presentation is not bound to the holder's key.",
     "nonce_mismatch": "The presentation was made for another request (nonce).",

@@ -61,7 +61,7 @@ def _check_jwk(jwk: Any) -> tuple[str, str]:
     if not isinstance(jwk, dict):
         raise MalformedError("a JWK must be a JSON object", code="invalid_key")
     kty, crv = jwk.get("kty"), jwk.get("crv")
-    if (kty, crv) not in {("OKP", "Ed25519"), ("EC", "P-256")}:
+    if not isinstance(kty, str) or not isinstance(crv, str) or (kty, crv) not in {("OKP", "Ed25519"), ("EC", "P-256")}:
         raise MalformedError(f"unsupported JWK kty/crv {kty!r}/{crv!r}", code="invalid_key")
     return str(kty), str(crv)
 
