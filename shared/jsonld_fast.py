@@ -252,15 +252,42 @@ def _double(value: float) -> str:
     return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
 
 
+_ValueKey = tuple[str | None, str | None, bool, Any]
+
+
+def _value_key(datatype: str | None, language: str | None, value: Any) -> _ValueKey:
+    """What pyld's ``compare_values`` compares: @type, @language, and @value (booleans apart from numbers)."""
+    return datatype, language, isinstance(value, bool), value
+
+
+def _json_key(value: Any) -> _ValueKey:
+    # pyld compares @json values with ==, which also equates 1, 1.0 and True; equal JSON text is
+    # stricter (never equal where == is not), so a mismatch only ever sends the document to pyld
+    return "@json", None, False, json.dumps(value, sort_keys=True)
+
+
 class _Walk:
     """The quads found so far and the blank-node labels issued."""
 
-    __slots__ = ("bnodes", "fresh_count", "quads")
+    __slots__ = ("bnodes", "fresh_count", "literals", "quads")
 
     def __init__(self) -> None:
         self.quads: set[Quad] = set()
         self.bnodes: dict[str, str] = {}
         self.fresh_count = 0
+        self.literals: dict[Quad, _ValueKey | None] = {}
+
+    def add_literal(self, quad: Quad, key: _ValueKey | None) -> None:
+        """Add a literal quad. pyld's node map de-duplicates JSON-LD *values*, not RDF terms: two
+        different values with one lexical form (``""`` and ``{"@value": "", "@type": "xsd:string"}``)
+        come out as the same quad twice. We never copy that; we let pyld do it (``key`` None: unknown)."""
+        if quad not in self.literals:
+            self.literals[quad] = key
+            self.quads.add(quad)
+            return
+        seen = self.literals[quad]
+        if key is None or seen is None or seen != key:
+            raise _Unsupported("pyld would emit this quad twice")
 
     def fresh(self) -> str:
         self.fresh_count += 1
@@ -325,7 +352,10 @@ def _node(walk: _Walk, ctx: _Ctx, element: dict[str, Any], graph: str) -> str:
         elif expanded is None or expanded in _KEYWORDS:
             raise _Unsupported(f"key {key!r}")
         else:
-            properties.append((key, walk.vocab_term(ctx, key)))
+            predicate = walk.vocab_term(ctx, key)
+            if predicate == _RDF_TYPE:  # pyld keeps it apart from @type: the same quad could come out twice
+                raise _Unsupported("rdf:type as a property")
+            properties.append((key, predicate))
 
     if subject is None:
         subject = walk.fresh()
@@ -360,7 +390,7 @@ def _property(walk: _Walk, ctx: _Ctx, subject: str, key: str, *, predicate: str,
     if mapping.get("@type") == "@json":
         if value is None:
             raise _Unsupported("null")
-        quads.add((subject, predicate, _literal(value, "@json", None), graph))
+        walk.add_literal((subject, predicate, _literal(value, "@json", None), graph), _json_key(value))
         return
     in_graph = "@graph" in container
     for item in _flatten(value):
@@ -368,7 +398,9 @@ def _property(walk: _Walk, ctx: _Ctx, subject: str, key: str, *, predicate: str,
             if "@value" in item:
                 if in_graph:
                     raise _Unsupported("value in @graph container")
-                obj = _value_object(term_ctx, key, item)
+                obj, value_key = _value_object(term_ctx, key, item)
+                walk.add_literal((subject, predicate, obj, graph), value_key)
+                continue
             else:
                 nested = _nested_ctx(term_ctx, key, item)
                 if in_graph:
@@ -379,7 +411,10 @@ def _property(walk: _Walk, ctx: _Ctx, subject: str, key: str, *, predicate: str,
         elif item is None or in_graph:
             raise _Unsupported("null or scalar in @graph container")
         else:
-            obj = _scalar(walk, term_ctx, key, item)
+            obj, value_key = _scalar(walk, term_ctx, key, item)
+            if value_key is not None:
+                walk.add_literal((subject, predicate, obj, graph), value_key)
+                continue
         quads.add((subject, predicate, obj, graph))
 
 
@@ -405,7 +440,7 @@ def _nested_ctx(term_ctx: _Ctx, key: str, element: dict[str, Any]) -> _Ctx:
     return active
 
 
-def _value_object(term_ctx: _Ctx, key: str, item: dict[str, Any]) -> str:
+def _value_object(term_ctx: _Ctx, key: str, item: dict[str, Any]) -> tuple[str, _ValueKey | None]:
     """A value object with ``@value`` and at most one of ``@language`` / ``@type``."""
     if not set(item) <= {"@value", "@language", "@type"}:
         raise _Unsupported("value object keys")
@@ -424,22 +459,24 @@ def _value_object(term_ctx: _Ctx, key: str, item: dict[str, Any]) -> str:
         raise _Unsupported("null @type")
     if datatype != "@json" and (value is None or isinstance(value, dict | list)):
         raise _Unsupported("@value")
-    return _literal(value, datatype, language.lower() if language is not None else None)
+    language = language.lower() if language is not None else None
+    value_key = _json_key(value) if datatype == "@json" else _value_key(datatype, language, value)
+    return _literal(value, datatype, language), value_key
 
 
-def _scalar(walk: _Walk, term_ctx: _Ctx, key: str, value: Any) -> str:
-    """pyld ``_expand_value`` for a string, number or boolean, as an N-Quads object term."""
+def _scalar(walk: _Walk, term_ctx: _Ctx, key: str, value: Any) -> tuple[str, _ValueKey | None]:
+    """pyld ``_expand_value`` for a string, number or boolean: (N-Quads object, value key if a literal)."""
     mapping = term_ctx.term(key)
     type_ = mapping.get("@type") if mapping else None
     if isinstance(value, str):
         if type_ == "@id":
-            return walk.node_term(term_ctx.id_iri(value))
+            return walk.node_term(term_ctx.id_iri(value)), None
         if type_ == "@vocab":
-            return walk.node_term(term_ctx.vocab_iri(value))
+            return walk.node_term(term_ctx.vocab_iri(value)), None
     if type_ is not None and type_ not in ("@id", "@vocab", "@none"):
         if type_ == "@json":
             raise _Unsupported("@json through a scoped context")
-        return _literal(value, _defined_iri(type_), None)
+        return _literal(value, _defined_iri(type_), None), _value_key(type_, None, value)
     language = None
     if isinstance(value, str):
         raw = term_ctx.raw
@@ -450,7 +487,7 @@ def _scalar(walk: _Walk, term_ctx: _Ctx, key: str, value: Any) -> str:
             direction = mapping.get("@direction", direction)
         if direction is not None:
             raise _Unsupported("@direction")
-    return _literal(value, None, language)
+    return _literal(value, None, language), _value_key(None, language, value)
 
 
 def fast_to_quads(doc: Any) -> set[Quad] | None:
