@@ -149,3 +149,55 @@ def summarize(checks: Iterable[Check]) -> str:
         return "Verified: every check passed."
     first = failures[0]
     return f"Not verified: {first.message} ({first.code})"
+
+
+# Which check a reason code belongs to, for verifiers that run a whole format check in one call
+# (e.g. SD-JWT verification) and learn only the first failure.
+STAGE_OF_CODE: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        ("malformed", "too_large", "too_deep", "duplicate_key", "unsupported_format", "invalid_credential"), "format"
+    ),
+    **dict.fromkeys(
+        (
+            "unsupported_algorithm",
+            "invalid_signature",
+            "unknown_key",
+            "key_mismatch",
+            "invalid_key",
+            "unsupported_key_type",
+            "did_resolution_failed",
+            "disclosure_mismatch",
+        ),
+        "signature",
+    ),
+    "untrusted_issuer": "issuer_trust",
+    **dict.fromkeys(("expired", "not_yet_valid"), "validity_period"),
+    **dict.fromkeys(("revoked", "suspended", "status_unavailable"), "status"),
+    **dict.fromkeys(("holder_binding_failed", "audience_mismatch", "nonce_mismatch", "stale_kb"), "holder_binding"),
+    "missing_claims": "requested_claims",
+}
+
+
+def verdict_from_error(
+    fmt: str, stages: Iterable[str], error: TesseraError | None, skip: dict[str, str] | None = None, **notes: Any
+) -> Verdict:
+    """A verdict for a check run in one call: stages before the failing one passed, the failing one
+    failed, later ones were not reached. ``skip`` names stages that did not apply, with why."""
+    skip = skip or {}
+    failing = STAGE_OF_CODE.get(error.code, "format") if error is not None else None
+    names = list(stages)
+    if failing is not None and failing not in names:
+        names.append(failing)  # a failure must always show, even from a stage the caller did not list
+    checks: list[Check] = []
+    reached_failure = False
+    for name in names:
+        if reached_failure:
+            checks.append(skipped(name, "Not checked because an earlier check failed."))
+        elif error is not None and name == failing:
+            checks.append(failed(name, error))
+            reached_failure = True
+        elif name in skip:
+            checks.append(skipped(name, skip[name]))
+        else:
+            checks.append(passed(name))
+    return Verdict(format=fmt, checks=tuple(checks), **notes)
