@@ -1,0 +1,402 @@
+"""The verification pipeline behind ``response_uri`` and the VC API, over the pure core.
+
+Per presented credential (OpenID4VP §8.1: ``vp_token`` maps each DCQL credential query id to its
+presentations) the format's own pipeline runs — format → data model → signature → issuer trust →
+validity period → status → holder binding — and then the whole answer is checked against the
+policy's DCQL query (``requested_claims``, ``missing_claims``). Formats:
+
+- ``ldp_vc``: :func:`shared.verify_ldp.verify_ldp` with ``challenge`` = nonce and ``domain`` = the full
+  client_id (OpenID4VP Appendix B.1.3.2); the VP's proof is the holder binding.
+- ``dc+sd-jwt`` / ``vc+sd-jwt``: :mod:`shared.sd_jwt` with the KB-JWT's ``aud`` = the full client_id,
+  ``nonce``, ``sd_hash`` and an ``iat`` window (Appendix B.3.6). See :meth:`PresentationVerifier._sd_jwt`.
+
+Status (design.md §5): lists are fetched through the injected :class:`~verifier.http.SafeFetch`, their
+signatures verified, and cached in memory for ``status_cache_seconds`` (a cache only: any replica can
+refetch). The status check's sentence says how old the list was. If a list cannot be fetched, a
+cached copy no older than the policy's ``max_status_staleness_seconds`` is used; otherwise the check
+fails with ``status_unavailable``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import dcql, jose, oid4vp, sd_jwt, status_list
+from shared.crypto import PublicKey
+from shared.did import DidResolver
+from shared.did.document import parse_did_url
+from shared.encoding import loads_strict
+from shared.errors import MalformedError, TesseraError, UnsupportedError, VerificationError
+from shared.verification import Check, Pipeline, Verdict, failed, passed
+from verifier.http import SafeFetch
+from verifier.identity import Identity
+from verifier.policy import Policy, VerifierConfig
+from verifier.service import Outcome
+from verifier.settings import VerifierSettings
+from verifier.store.db import SessionRecord
+
+# JWT and SD-JWT VC members that describe the credential rather than the person (RFC 7519, SD-JWT VC §3.2.2)
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "_sd_alg"})
+
+
+def request_signer(identity: Identity) -> Callable[[dict[str, Any], dict[str, Any]], str]:
+    """Signs request objects with the verifier's key (``oauth-authz-req+jwt``, OpenID4VP §5)."""
+
+    def sign(header: dict[str, Any], claims: dict[str, Any]) -> str:
+        return jose.sign_compact(header, claims, identity.key)
+
+    return sign
+
+
+# --- status lists --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cached:
+    fetched_at: float
+    value: Any
+
+
+class StatusCache:
+    """URL → verified status list, with the time it was fetched. Thread-safe; per app, not global."""
+
+    def __init__(self, *, ttl: float, now: Callable[[], float]) -> None:
+        self.ttl = ttl
+        self.now = now
+        self._items: dict[str, _Cached] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, load: Callable[[], Any], *, max_stale: float) -> tuple[Any, float]:
+        """The list and its age in seconds. Refetches after ``ttl``; on failure falls back to a copy
+        no older than ``max_stale``, else raises ``status_unavailable``."""
+        now = self.now()
+        with self._lock:
+            cached = self._items.get(url)
+        if cached is not None and now - cached.fetched_at < self.ttl:
+            return cached.value, now - cached.fetched_at
+        try:
+            value = load()
+        except TesseraError as exc:
+            if exc.code in ("revoked", "suspended", "status_list_mismatch", "invalid_signature"):
+                raise
+            if cached is not None and now - cached.fetched_at <= max_stale:
+                return cached.value, now - cached.fetched_at
+            raise VerificationError(
+                f"The status list at {url[:200]} could not be fetched or read: {exc.message}", code="status_unavailable"
+            ) from exc
+        with self._lock:
+            self._items[url] = _Cached(now, value)
+        return value, 0.0
+
+
+def _age(seconds: float) -> str:
+    return "just fetched" if seconds < 1 else f"fetched {int(seconds)} s ago"
+
+
+class StatusChecker:
+    def __init__(self, *, fetch: SafeFetch, resolver: DidResolver, cache: StatusCache, settings: VerifierSettings):
+        self.fetch = fetch
+        self.resolver = resolver
+        self.cache = cache
+        self.settings = settings
+
+    def _get(self, url: str, accept: str) -> bytes:
+        return self.fetch(
+            url, timeout=self.settings.fetch_timeout_seconds, max_bytes=self.settings.fetch_max_bytes, accept=accept
+        )
+
+    def token_status(self, status_claim: Any, issuer: str, *, now: int, max_stale: float) -> str:
+        """IETF Token Status List: the referenced token's ``status`` claim, checked against its list."""
+        ref = status_list.parse_status_claim(status_claim)
+
+        def load() -> status_list.StatusListToken:
+            token = self._get(ref.uri, "application/statuslist+jwt").decode("ascii", "replace").strip()
+            decoded = jose.decode_unverified(token)
+            kid = decoded.header.get("kid")
+            if not isinstance(kid, str) or parse_did_url(kid).did != issuer:
+                raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
+            key = self.resolver.resolve_method(kid).public_key
+            _, payload = jose.verify_compact(token, key=key, typ=status_list.STATUS_LIST_TYP)
+            return status_list.read_status_list_token(payload, uri=ref.uri, now=now)
+
+        token, age = self.cache.get(ref.uri, load, max_stale=max_stale)
+        status_list.raise_for_token_status(token.status_of(ref))
+        return f"The credential has not been revoked or suspended (status list {_age(age)})."
+
+    def bitstring_status(self, credential: Mapping[str, Any], *, now: datetime, max_stale: float) -> str:
+        """W3C Bitstring Status List entries of a Data Integrity credential."""
+        from shared import data_integrity  # noqa: PLC0415 - pulls in JSON-LD; only ldp_vc needs it
+
+        entries = status_list.bitstring_entries(credential)
+        if not entries:
+            return "The credential has no status entry."
+        issuer = credential.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+        oldest = 0.0
+        for entry in entries:
+
+            def load(url: str = entry.status_list_credential) -> dict[str, Any]:
+                doc = loads_strict(self._get(url, "application/vc+ld+json, application/json"))
+                verified = data_integrity.verify(doc, resolve_method=self.resolver, now=now)
+                if verified.controller != issuer:
+                    raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
+                return dict(doc)
+
+            doc, age = self.cache.get(entry.status_list_credential, load, max_stale=max_stale)
+            status_list.raise_for_bitstring_status(status_list.bitstring_status(entry, doc))
+            oldest = max(oldest, age)
+        return f"The credential has not been revoked or suspended (status list {_age(oldest)})."
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presented:
+    """One presentation's verdict and the claims it disclosed (held in memory only)."""
+
+    verdict: Verdict
+    claims: dict[str, Any]
+
+
+class PresentationVerifier:
+    def __init__(
+        self,
+        *,
+        settings: VerifierSettings,
+        config: VerifierConfig,
+        fetch: SafeFetch,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.now = now
+        self.resolver = DidResolver(
+            fetch=fetch, allow_private=settings.allow_private_fetch, timeout=settings.fetch_timeout_seconds
+        )
+        self.status = StatusChecker(
+            fetch=fetch,
+            resolver=self.resolver,
+            cache=StatusCache(ttl=settings.status_cache_seconds, now=now),
+            settings=settings,
+        )
+
+    # -- per format --
+
+    def _ldp(self, presentation: Any, policy: Policy | None, *, nonce: str | None, client_id: str | None) -> Presented:
+        from shared.verify_ldp import verify_ldp  # noqa: PLC0415 - JSON-LD stack; only ldp_vc needs it
+
+        now = datetime.fromtimestamp(self.now(), UTC)
+        max_stale = policy.max_status_staleness_seconds if policy else 0
+
+        def trust(credential: dict[str, Any]) -> str:
+            issuer = credential.get("issuer")
+            issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+            types = credential.get("type")
+            return self.config.trust.check(
+                issuer if isinstance(issuer, str) else None,
+                [types] if isinstance(types, str) else types if isinstance(types, list) else [],
+                policy,
+            )
+
+        def status(credential: dict[str, Any]) -> str:
+            return self.status.bitstring_status(credential, now=now, max_stale=max_stale)
+
+        verdict = verify_ldp(
+            presentation,
+            resolve_method=self.resolver,
+            now=now,
+            challenge=nonce,
+            domain=client_id,
+            # the VC API (no policy) serves test suites with any issuer: trust is a session matter
+            check_trust=trust if policy is not None else None,
+            check_status=status if policy is None or policy.require_status else None,
+            require_holder_binding=bool(policy and policy.require_holder_binding),
+        )
+        doc = presentation if isinstance(presentation, dict) else {}
+        credentials = doc.get("verifiableCredential", [doc]) if verdict.format == "ldp_vp" else [doc]
+        first = credentials[0] if isinstance(credentials, list) and credentials else credentials
+        subject = first.get("credentialSubject") if isinstance(first, dict) else None
+        # DCQL paths for W3C credentials start at the credential (["credentialSubject", …]); only the
+        # subject is about the person, so only it is matched, kept or reported as extra
+        return Presented(verdict, {"credentialSubject": subject} if isinstance(subject, dict) else {})
+
+    def _issuer_key(self, header: dict[str, Any], payload: dict[str, Any]) -> PublicKey:
+        """The issuer's key: ``kid`` must be a DID URL of the issuer (``iss`` / VCDM ``issuer``)."""
+        issuer = _issuer_of(payload)
+        if issuer is None or not issuer.startswith("did:"):
+            raise VerificationError("the issuer is not identified by a DID", code="unknown_key")
+        kid = header.get("kid")
+        method = self.resolver.resolve_method(kid if isinstance(kid, str) else issuer)
+        if method.controller != issuer:
+            raise VerificationError("the signing key does not belong to the issuer", code="key_mismatch")
+        return method.public_key
+
+    def _sd_jwt(
+        self, fmt: str, presentation: Any, policy: Policy | None, *, nonce: str | None, client_id: str | None
+    ) -> Presented:
+        """SD-JWT VC (``dc+sd-jwt``) and VCDM 2.0 secured with SD-JWT (``vc+sd-jwt``): one check per
+        stage of RFC 9901 §7.1/§7.3, through :mod:`shared.sd_jwt`'s step functions."""
+        pipe = Pipeline(fmt)
+        now_s = int(self.now())
+        state: dict[str, Any] = {}
+
+        def form() -> None:
+            if not isinstance(presentation, str):
+                raise MalformedError(f"a {fmt} presentation is a string")
+            parts = sd_jwt.split(presentation, max_bytes=self.settings.max_body_bytes)
+            state["parts"] = parts
+            state["jws"] = jose.decode_unverified(parts[0])
+            state["disclosures"] = tuple(sd_jwt.parse_disclosure(p) for p in parts[1:-1])
+
+        def signature() -> None:
+            decoded = state["jws"]
+            jose.verify_decoded(decoded, key=self._issuer_key(decoded.header, decoded.payload), typ=fmt)
+            state["claims"], _ = sd_jwt.process(decoded.payload, state["disclosures"])
+
+        def trust() -> str:
+            claims = state["claims"]
+            return self.config.trust.check(_issuer_of(claims), _types_of(fmt, claims), policy)
+
+        def validity() -> None:
+            sd_jwt.check_validity(state["claims"], now_s, self.settings.clock_skew_seconds)
+
+        def status() -> str:
+            claims = state["claims"]
+            if "status" not in claims:
+                return "The credential has no status entry."
+            max_stale = policy.max_status_staleness_seconds if policy else 0
+            return self.status.token_status(claims["status"], str(_issuer_of(claims)), now=now_s, max_stale=max_stale)
+
+        def binding() -> str:
+            kb_jwt = state["parts"][-1]
+            if not kb_jwt:
+                raise VerificationError("a key binding JWT is required", code="holder_binding_failed")
+            sd_jwt.verify_kb(
+                kb_jwt,
+                presentation[: len(presentation) - len(kb_jwt)],
+                state["jws"].payload,
+                now_s=now_s,
+                audience=client_id,
+                nonce=nonce,
+                kb_max_age=self.settings.kb_jwt_max_age_seconds,
+                leeway=self.settings.clock_skew_seconds,
+            )
+            return "The presentation is signed by the holder's key for this verifier and request."
+
+        pipe.run("format", form)
+        pipe.run("signature", signature)
+        if "claims" in state:
+            pipe.annotate(issuer=_issuer_of(state["claims"]), types=tuple(_types_of(fmt, state["claims"])))
+        pipe.run("issuer_trust", trust)
+        pipe.run("validity_period", validity)
+        if policy is not None and not policy.require_status:
+            pipe.skip("status", "The policy does not ask for a status check.")
+        else:
+            pipe.run("status", status)
+        has_kb = bool(state.get("parts") and state["parts"][-1])
+        if policy is not None and not policy.require_holder_binding and not has_kb:
+            pipe.skip("holder_binding", "The policy does not ask for holder binding.")
+        else:
+            pipe.run("holder_binding", binding)
+        return Presented(pipe.verdict, state.get("claims", {}) if pipe.verdict.verified else {})
+
+    def verify_one(
+        self, fmt: str, presentation: Any, policy: Policy | None, *, nonce: str | None, client_id: str | None
+    ) -> Presented:
+        if fmt == "ldp_vc":
+            return self._ldp(presentation, policy, nonce=nonce, client_id=client_id)
+        if fmt in ("dc+sd-jwt", "vc+sd-jwt"):
+            return self._sd_jwt(fmt, presentation, policy, nonce=nonce, client_id=client_id)
+        pipe = Pipeline(fmt)
+
+        def unsupported() -> None:
+            raise UnsupportedError(f"{fmt[:40]} presentations are not supported", code="unsupported_format")
+
+        pipe.run("format", unsupported)
+        return Presented(pipe.verdict, {})
+
+    # -- OpenID4VP response --
+
+    def verify_response(
+        self, policy: Policy, vp_token: Mapping[str, tuple[oid4vp.Presentation, ...]], record: SessionRecord
+    ) -> Outcome:
+        checks: list[Check] = []
+        presented: dict[str, list[dict[str, Any]]] = {}
+        first: Verdict | None = None
+        for query_id, items in vp_token.items():
+            try:
+                query = policy.query.credential(query_id)
+            except KeyError:
+                error = TesseraError(f"vp_token answers {query_id[:40]!r}, which was not asked for", code="malformed")
+                checks.append(failed("format", error))
+                continue
+            for item in items:
+                result = self.verify_one(query.format, item, policy, nonce=record.nonce, client_id=record.client_id)
+                first = first or result.verdict
+                label = f"{query_id}: " if len(vp_token) > 1 or len(items) > 1 else ""
+                checks.extend(Check(c.name, c.outcome, c.code, label + c.message) for c in result.verdict.checks)
+                if result.verdict.verified:
+                    presented.setdefault(query_id, []).append(result.claims)
+        evaluation = dcql.evaluate(policy.query, presented)
+        if any(c.outcome == "failed" for c in checks):
+            checks.append(
+                Check("requested_claims", "skipped", "skipped", "Not checked because an earlier check failed.")
+            )
+        elif evaluation.satisfied:
+            checks.append(passed("requested_claims"))
+        else:
+            missing = "; ".join(evaluation.missing_text())
+            checks.append(failed("requested_claims", VerificationError(f"Missing: {missing}.", code="missing_claims")))
+        verdict = Verdict(
+            format=first.format if first else "openid4vp",
+            checks=tuple(checks),
+            issuer=first.issuer if first else None,
+            holder=first.holder if first else None,
+            types=first.types if first else (),
+        )
+        requested: dict[str, Any] = {}
+        extra: list[str] = []
+        for query_id, claim_sets in presented.items():
+            paths = policy.query.credential(query_id).requested_paths()
+            kept = [dcql.project(_person_claims(c), paths) for c in claim_sets]
+            requested[query_id] = kept[0] if len(kept) == 1 else kept
+            for claims in claim_sets:
+                extra.extend(
+                    f"{query_id}: {dcql.format_path(p)}"
+                    for p in dcql.leaf_paths(_person_claims(claims))
+                    if not dcql.covered(p, paths)
+                )
+        return Outcome(verdict, requested, tuple(dict.fromkeys(extra)))
+
+
+def _issuer_of(claims: Mapping[str, Any]) -> str | None:
+    """``iss`` (SD-JWT VC) or the VCDM ``issuer`` (a string or an object with ``id``)."""
+    issuer = claims.get("iss", claims.get("issuer"))
+    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer if isinstance(issuer, str) else None
+
+
+def _types_of(fmt: str, claims: Mapping[str, Any]) -> list[str]:
+    """What the trust registry is keyed by: ``vct`` for SD-JWT VC, the VCDM ``type`` list otherwise."""
+    if fmt == "dc+sd-jwt":
+        vct = claims.get("vct")
+        return [vct] if isinstance(vct, str) else []
+    types = claims.get("type")
+    return (
+        [types]
+        if isinstance(types, str)
+        else [t for t in types if isinstance(t, str)]
+        if isinstance(types, list)
+        else []
+    )
+
+
+def _person_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims about the person: without JWT/SD-JWT VC registered members."""
+    return {k: v for k, v in claims.items() if k not in REGISTERED_CLAIMS}
