@@ -1,0 +1,79 @@
+"""Status checks for held credentials: IETF Token Status List (SD-JWT VC) and W3C Bitstring Status List (ldp_vc).
+
+The wallet fetches the list the credential points to, checks that the list is signed by the credential's
+own issuer, and reads the credential's entry. Results:
+
+- ``valid`` — the list says so;
+- ``unknown`` — no status entry, or the list could not be fetched or checked (offline is normal for a
+  wallet; the person sees "unknown" with the time of the last successful check);
+- a revoked or suspended credential raises ``revoked``/``suspended`` so receiving refuses it; refreshing a
+  held credential records the result instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from shared import data_integrity, status_list
+from shared.did import DidResolver, parse_did_url
+from shared.errors import TesseraError, VerificationError
+from wallet.transport import Http
+
+REFUSED = frozenset({"revoked", "suspended"})
+
+
+def _token_status(status: Mapping[str, Any], issuer: str, *, http: Http, resolver: DidResolver, now: datetime) -> None:
+    from shared import jose  # noqa: PLC0415
+
+    ref = status_list.parse_status_claim(status)
+    reply = http.expect(
+        http.request("GET", ref.uri, headers={"Accept": "application/statuslist+jwt"}), ref.uri, "the status list"
+    )
+    token = reply.body.decode("ascii", "replace").strip()
+    kid = jose.decode_unverified(token).header.get("kid")
+    if not isinstance(kid, str) or parse_did_url(kid).did != issuer:
+        raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
+    _, payload = jose.verify_compact(token, key=resolver.resolve_method(kid).public_key, typ="statuslist+jwt")
+    checked = status_list.read_status_list_token(payload, uri=ref.uri, now=int(now.timestamp()))
+    status_list.raise_for_token_status(checked.status_of(ref))
+
+
+def _bitstring_status(credential: Mapping[str, Any], *, http: Http, resolver: DidResolver, now: datetime) -> None:
+    for entry in status_list.bitstring_entries(credential):
+        url = entry.status_list_credential
+        list_vc = http.get_json(url, "the status list")
+        verified = data_integrity.verify(list_vc, resolve_method=resolver, now=now)
+        issuer = credential.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if verified.controller != issuer:
+            raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
+        status_list.raise_for_bitstring_status(status_list.bitstring_status(entry, verified.document))
+
+
+def check(
+    fmt: str,
+    claims: Mapping[str, Any],
+    issuer: str,
+    *,
+    http: Http,
+    resolver: DidResolver,
+    now: datetime,
+) -> str:
+    """``valid`` or ``unknown``; raises ``revoked``/``suspended`` (and only those)."""
+    try:
+        if fmt == "ldp_vc":
+            if "credentialStatus" not in claims:
+                return "unknown"
+            _bitstring_status(claims, http=http, resolver=resolver, now=now)
+        else:
+            status = claims.get("status")
+            if not isinstance(status, Mapping):
+                return "unknown"
+            _token_status(status, issuer, http=http, resolver=resolver, now=now)
+    except TesseraError as exc:
+        if exc.code in REFUSED:
+            raise
+        return "unknown"
+    return "valid"

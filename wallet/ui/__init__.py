@@ -1,0 +1,1 @@
+"""The Textual wallet app (``tessera wallet``)."""
