@@ -21,15 +21,9 @@ from collections.abc import Callable
 
 import nacl.signing
 
-from shared.status_list import (
-    LSB_FIRST,
-    MSB_FIRST,
-    StatusList,
-    decode_bitstring,
-    decode_token_list,
-    encode_bitstring,
-    encode_token_list,
-)
+from shared.bitstring_status import decode_bitstring, encode_bitstring
+from shared.status_bits import LSB_FIRST, MSB_FIRST, StatusList
+from shared.status_list import decode_token_list, encode_token_list
 
 ENTRIES = 1_000_000
 SET_FRACTION = 0.01

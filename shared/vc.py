@@ -203,14 +203,19 @@ class _Terms:
         return self.opaque or self.defs.get(term) is not None or (term not in self.defs and self.vocab)
 
 
-@cache
 def _bundled(url: str) -> Any:
-    from shared.jsonld import document_loader  # noqa: PLC0415 - pyld only when a URL context is read
+    """The ``@context`` value of a bundled context, or None for any other URL (opaque here)."""
+    from shared.jsonld import allowed_contexts  # noqa: PLC0415 - pyld only when a URL context is read
 
-    try:
-        return document_loader(url)["document"].get("@context")
-    except TesseraError:
-        return None
+    # only allow-listed URLs reach the cache: a verifier must not remember every URL it is sent
+    return _load_bundled(url) if url in allowed_contexts() else None
+
+
+@cache
+def _load_bundled(url: str) -> Any:
+    from shared.jsonld import document_loader  # noqa: PLC0415
+
+    return document_loader(url)["document"].get("@context")
 
 
 def _normal(definition: Any, local: dict[str, Any], terms: _Terms) -> dict[str, Any] | None:
@@ -267,9 +272,9 @@ def _check_mapping(definition: Any, terms: _Terms, p: _Path, name: str) -> None:
     if definition is None:
         return
     if isinstance(definition, dict):
-        if "@id" not in definition:
+        definition = definition.get("@id")
+        if definition is None:  # no @id (vocabulary-relative) or @id null (JSON-LD 1.1 §4.2.2)
             return
-        definition = definition["@id"]
     if not isinstance(definition, str):
         p.fail(name, "a term definition must be an IRI, an object or null")
     if definition.startswith(("@", "_:")):
@@ -516,7 +521,7 @@ def _holder(obj: dict[str, Any], p: _Path) -> str | None:
     return _url(value, p, "holder")
 
 
-def _presentation(doc: Any) -> PresentationView:
+def _presentation(doc: Any, *, holder_claims: bool = False) -> PresentationView:
     p = _Path("", "invalid_presentation")
     obj = _object(doc, p, "", "a presentation")
     _, terms = _contexts(obj, p)
@@ -526,33 +531,23 @@ def _presentation(doc: Any) -> PresentationView:
     holder = _holder(obj, p)
     credentials: list[CredentialView] = []
     enveloped: list[str] = []
-    if "verifiableCredential" in obj:
-        value = obj["verifiableCredential"]
-        for i, item in enumerate(_objects(value, p, "verifiableCredential")):
-            name = f"verifiableCredential[{i}]" if isinstance(value, list) else "verifiableCredential"
-            kind = item.get("type")
-            if kind == ENVELOPED_VC_TYPE or (isinstance(kind, list) and ENVELOPED_VC_TYPE in kind):
-                enveloped.append(_envelope(item, p.sub(name)))
-            else:
-                credentials.append(_credential(item, _Path(f"{name}.", "invalid_credential")))
-    _typed_objects(obj, "proof", p)
-    view = PresentationView(types, holder, pid, tuple(credentials), tuple(enveloped))
-    if "proof" in obj:
-        _holder_claims(view)
-    return view
-
-
-def _holder_claims(view: PresentationView) -> None:
-    for i, credential in enumerate(view.credentials):
-        if credential.has_proof:
+    value = obj.get("verifiableCredential")
+    for i, item in enumerate(_objects(value, p, "verifiableCredential") if "verifiableCredential" in obj else []):
+        name = f"verifiableCredential[{i}]" if isinstance(value, list) else "verifiableCredential"
+        kind = item.get("type")
+        if kind == ENVELOPED_VC_TYPE or (isinstance(kind, list) and ENVELOPED_VC_TYPE in kind):
+            enveloped.append(_envelope(item, p.sub(name)))
             continue
-        if view.holder is None or credential.issuer != view.holder:
-            raise MalformedError(
-                f"verifiableCredential[{i}] has no proof of its own, so only the holder vouches for it; "
-                "its issuer must be the presentation's holder (VCDM 2.0 §4.13.4)",
-                code="invalid_presentation",
-                field=f"verifiableCredential[{i}].issuer",
+        credential = _credential(item, _Path(f"{name}.", "invalid_credential"))
+        # §4.13.4: with no proof of its own, only the holder's proof vouches for the credential
+        if (holder_claims or "proof" in obj) and not credential.has_proof and credential.issuer != holder:
+            p.fail(
+                f"{name}.issuer",
+                "a credential without its own proof is the holder's claim: its issuer must be the holder",
             )
+        credentials.append(credential)
+    _typed_objects(obj, "proof", p)
+    return PresentationView(types, holder, pid, tuple(credentials), tuple(enveloped))
 
 
 def check_presentation(doc: Any) -> None:
@@ -568,4 +563,4 @@ def parse_presentation(doc: Any) -> PresentationView:
 def check_holder_claims(doc: Any) -> None:
     """VCDM 2.0 §4.13.4 for a presentation secured by its holder (with a proof, or to be signed):
     every embedded credential without its own proof must have the holder as its issuer."""
-    _holder_claims(_presentation(doc))
+    _presentation(doc, holder_claims=True)

@@ -71,3 +71,11 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory verifier.app:app_from_env`` (several workers or replicas): settings from
+    ``TESSERA_VERIFIER_*``, with ``TESSERA_VERIFIER_CONFIG`` naming the TOML file (policies, trust)."""
+    from verifier.settings import load_settings  # noqa: PLC0415
+
+    return create_app(load_settings(VerifierSettings().config))

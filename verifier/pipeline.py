@@ -23,11 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import dcql, jose, oid4vp, sd_jwt, status_list
-from shared.crypto import PublicKey
+from shared import dcql, jose, oid4vp, sd_jwt, sd_jwt_vc, status_list, vc
 from shared.did import DidResolver
 from shared.did.document import parse_did_url
 from shared.encoding import loads_strict
@@ -114,17 +113,20 @@ class StatusChecker:
         """IETF Token Status List: the referenced token's ``status`` claim, checked against its list."""
         ref = status_list.parse_status_claim(status_claim)
 
-        def load() -> status_list.StatusListToken:
+        def load() -> tuple[str, status_list.StatusListToken]:
             token = self._get(ref.uri, "application/statuslist+jwt").decode("ascii", "replace").strip()
             decoded = jose.decode_unverified(token)
             kid = decoded.header.get("kid")
-            if not isinstance(kid, str) or parse_did_url(kid).did != issuer:
-                raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
+            if not isinstance(kid, str) or not kid.startswith("did:"):
+                raise VerificationError("the status list is not signed by a DID key", code="status_list_mismatch")
             key = self.resolver.resolve_method(kid).public_key
             _, payload = jose.verify_compact(token, key=key, typ=status_list.STATUS_LIST_TYP)
-            return status_list.read_status_list_token(payload, uri=ref.uri, now=now)
+            return parse_did_url(kid).did, status_list.read_status_list_token(payload, uri=ref.uri, now=now)
 
-        token, age = self.cache.get(ref.uri, load, max_stale=max_stale)
+        # the signer is checked on every use, not only on fetch: the cache is keyed by URL alone
+        (signer, token), age = self.cache.get(ref.uri, load, max_stale=max_stale)
+        if signer != issuer:
+            raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
         status_list.raise_for_token_status(token.status_of(ref))
         return f"The credential has not been revoked or suspended (status list {_age(age)})."
 
@@ -140,14 +142,14 @@ class StatusChecker:
         oldest = 0.0
         for entry in entries:
 
-            def load(url: str = entry.status_list_credential) -> dict[str, Any]:
+            def load(url: str = entry.status_list_credential) -> tuple[str | None, dict[str, Any]]:
                 doc = loads_strict(self._get(url, "application/vc+ld+json, application/json"))
                 verified = data_integrity.verify(doc, resolve_method=self.resolver, now=now)
-                if verified.controller != issuer:
-                    raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
-                return dict(doc)
+                return verified.controller, dict(doc)
 
-            doc, age = self.cache.get(entry.status_list_credential, load, max_stale=max_stale)
+            (signer, doc), age = self.cache.get(entry.status_list_credential, load, max_stale=max_stale)
+            if signer != issuer:  # checked on every use: the cache is keyed by URL alone
+                raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
             status_list.raise_for_bitstring_status(status_list.bitstring_status(entry, doc))
             oldest = max(oldest, age)
         return f"The credential has not been revoked or suspended (status list {_age(oldest)})."
@@ -179,12 +181,26 @@ class PresentationVerifier:
         self.resolver = DidResolver(
             fetch=fetch, allow_private=settings.allow_private_fetch, timeout=settings.fetch_timeout_seconds
         )
+        # the core's issuer key discovery (SD-JWT VC §3.5, §4): DID URL kids through the resolver,
+        # https issuers through JWT VC Issuer Metadata fetched with the SSRF-guarded client
+        self.issuer_key = sd_jwt_vc.issuer_key_resolver(
+            resolve_method=self.resolver.resolve_method, fetch_json=self._fetch_json
+        )
         self.status = StatusChecker(
             fetch=fetch,
             resolver=self.resolver,
             cache=StatusCache(ttl=settings.status_cache_seconds, now=now),
             settings=settings,
         )
+
+    def _fetch_json(self, url: str) -> Any:
+        body = self.status.fetch(
+            url,
+            timeout=self.settings.fetch_timeout_seconds,
+            max_bytes=self.settings.fetch_max_bytes,
+            accept="application/json",
+        )
+        return loads_strict(body, max_bytes=self.settings.fetch_max_bytes)
 
     # -- per format --
 
@@ -226,17 +242,6 @@ class PresentationVerifier:
         # subject is about the person, so only it is matched, kept or reported as extra
         return Presented(verdict, {"credentialSubject": subject} if isinstance(subject, dict) else {})
 
-    def _issuer_key(self, header: dict[str, Any], payload: dict[str, Any]) -> PublicKey:
-        """The issuer's key: ``kid`` must be a DID URL of the issuer (``iss`` / VCDM ``issuer``)."""
-        issuer = _issuer_of(payload)
-        if issuer is None or not issuer.startswith("did:"):
-            raise VerificationError("the issuer is not identified by a DID", code="unknown_key")
-        kid = header.get("kid")
-        method = self.resolver.resolve_method(kid if isinstance(kid, str) else issuer)
-        if method.controller != issuer:
-            raise VerificationError("the signing key does not belong to the issuer", code="key_mismatch")
-        return method.public_key
-
     def _sd_jwt(
         self, fmt: str, presentation: Any, policy: Policy | None, *, nonce: str | None, client_id: str | None
     ) -> Presented:
@@ -256,15 +261,21 @@ class PresentationVerifier:
 
         def signature() -> None:
             decoded = state["jws"]
-            jose.verify_decoded(decoded, key=self._issuer_key(decoded.header, decoded.payload), typ=fmt)
-            state["claims"], _ = sd_jwt.process(decoded.payload, state["disclosures"])
+            jose.verify_decoded(decoded, key=self.issuer_key(decoded.header, decoded.payload), typ=fmt)
+            claims, placed = sd_jwt.process(decoded.payload, state["disclosures"])
+            _check_profile(fmt, decoded.payload, claims, placed)
+            state["claims"] = claims
 
         def trust() -> str:
             claims = state["claims"]
             return self.config.trust.check(_issuer_of(claims), _types_of(fmt, claims), policy)
 
         def validity() -> None:
-            sd_jwt.check_validity(state["claims"], now_s, self.settings.clock_skew_seconds)
+            claims = state["claims"]
+            sd_jwt.check_validity(claims, now_s, self.settings.clock_skew_seconds)
+            if fmt == sd_jwt_vc.VC_TYP:  # VCDM 2.0 §4.9 validFrom / validUntil
+                now = datetime.fromtimestamp(now_s, UTC)
+                vc.check_validity_period(claims, now, leeway=timedelta(seconds=self.settings.clock_skew_seconds))
 
         def status() -> str:
             claims = state["claims"]
@@ -373,6 +384,22 @@ class PresentationVerifier:
                     if not dcql.covered(p, paths)
                 )
         return Outcome(verdict, requested, tuple(dict.fromkeys(extra)))
+
+
+def _check_profile(fmt: str, payload: Mapping[str, Any], claims: Mapping[str, Any], placed: Any) -> None:
+    """The payload profile's rules that need no clock: SD-JWT VC (``vct``; ``iss``, ``exp``, ``status``, … never
+    disclosed) or VCDM 2.0 secured with SD-JWT (a VCDM 2.0 credential; ``@context``, ``type``, ``issuer``,
+    ``validFrom``/``validUntil``, ``credentialStatus`` and ``credentialSubject`` itself never disclosed)."""
+    if fmt == sd_jwt_vc.DC_TYP:
+        fixed, whole = sd_jwt_vc.NEVER_DISCLOSABLE, None
+        if "@context" in payload or not isinstance(payload.get("vct"), str) or not payload["vct"]:
+            raise MalformedError("an SD-JWT VC carries a vct string and is not a VCDM document")
+    else:
+        fixed, whole = sd_jwt_vc.VCDM_ALWAYS_DISCLOSED, "credentialSubject"
+        vc.check_credential(claims)
+    for item in placed:
+        if item.path and (item.path[0] in fixed or item.path == (whole,)):
+            raise VerificationError(f"claim {item.path[0]!r} must not be a Disclosure", code="disclosure_mismatch")
 
 
 def _issuer_of(claims: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,17 @@ The trust registry says which issuers may issue which credential types (``vct`` 
     name = "Enugu State Civil Registry"
     types = ["https://w3id.org/tessera/vct/birth-certificate/v1", "BirthCertificate"]
 
+The verifier's name, shown by wallets on their consent screen (``client_metadata.client_name`` and
+``client_name#<lang>`` in every request, RFC 7591 §2.2), in one or more languages::
+
+    [client]
+    name = { en = "Springfield Primary School", fr = "École primaire de Springfield" }   # or name = "…"
+
+The policy's ``purpose`` travels in the signed request object as a top-level ``purpose`` claim holding
+the same ``{language: sentence}`` map (OpenID4VP 1.0 defines no request-level purpose, only DCQL-less
+``purpose`` in Presentation Exchange; the member is an extension wallets may ignore — Tessera's wallet
+shows it, and also reads ``purpose`` / ``purpose#<lang>`` in ``client_metadata``).
+
 An issuer is trusted for a type when the registry lists it for that type and, if the policy names
 ``accepted_issuers`` for that type, the policy lists it too (a policy can narrow, never widen).
 """
@@ -172,6 +183,14 @@ def parse_trust(table: Any) -> TrustRegistry:
 class VerifierConfig:
     policies: Mapping[str, Policy]
     trust: TrustRegistry
+    client_name: Mapping[str, str] = field(default_factory=dict)  # language tag -> the verifier's name
+
+    def client_metadata_names(self) -> dict[str, str]:
+        """``client_name`` (English, else the first language) and ``client_name#<lang>`` for every language."""
+        if not self.client_name:
+            return {}
+        default = self.client_name.get("en") or next(iter(self.client_name.values()))
+        return {"client_name": default} | {f"client_name#{lang}": text for lang, text in self.client_name.items()}
 
     def policy(self, name: str) -> Policy:
         try:
@@ -187,4 +206,17 @@ def parse_config(doc: Mapping[str, Any]) -> VerifierConfig:
     return VerifierConfig(
         policies={name: parse_policy(name, table) for name, table in policies.items()},
         trust=parse_trust(doc.get("trust")),
+        client_name=parse_client_name(doc.get("client")),
     )
+
+
+def parse_client_name(table: Any) -> dict[str, str]:
+    if table is None:
+        return {}
+    if not isinstance(table, dict) or set(table) - {"name"}:
+        raise _bad("[client]", 'holds only name = "…" or name = { en = …, fr = … }')
+    name = table.get("name")
+    names = {"en": name} if isinstance(name, str) else name
+    if not isinstance(names, dict) or not names or not all(isinstance(v, str) and v for v in names.values()):
+        raise _bad("[client]", "name is a string or maps language tags to names")
+    return dict(names)

@@ -178,7 +178,10 @@ class VerifierService:
             nonce=record.nonce,
             state=record.state,
             dcql_query=policy.query.to_json(),
-            client_metadata={"vp_formats_supported": oid4vp.vp_formats_supported(policy.formats)},
+            client_metadata={
+                **self.config.client_metadata_names(),
+                "vp_formats_supported": oid4vp.vp_formats_supported(policy.formats),
+            },
             aud=oid4vp.SELF_ISSUED_AUD if signed else None,
             iat=now if signed else None,
             exp=record.expires_at if signed else None,
@@ -223,9 +226,15 @@ class VerifierService:
         record = require_open(self.store.session_by_request(request_id), self._clock())
         if not record.client_id.startswith(oid4vp.DID_PREFIX + ":"):
             raise TesseraError("this session's request is passed by value", code="malformed")
-        request = self._request(record, self.config.policy(record.policy), signed=True)
+        policy = self.config.policy(record.policy)
+        claims = self._request(record, policy, signed=True).to_claims()
+        claims["purpose"] = dict(policy.purpose)  # an extension: see verifier.policy
+        # No ``iss``: RFC 9101 §4 only says SHOULD, and the prefixed client_id there breaks wallets that
+        # require the kid's DID to start with ``iss`` (@openid4vc/openid4vp 0.4.6, measured in
+        # tests/interop/test_verifier_interop.py); the signer is named by ``kid`` and ``client_id``.
+        claims.pop("iss", None)
         header = {"alg": "EdDSA", "typ": oid4vp.REQUEST_OBJECT_TYP, "kid": self.identity.kid}
-        token = self.sign_request(header, request.to_claims())
+        token = self.sign_request(header, claims)
         self.store.mark_fetched(record.id)
         return token
 

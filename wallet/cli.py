@@ -4,6 +4,14 @@
 prompt (never an argument: arguments are visible to other users in the process list). Errors are one line
 with a reason code; exit codes follow :mod:`shared.cli`: 0 success, 1 refused or declined, 2 usage or input.
 
+Besides the exchanges: ``qr LINK`` shows an offer or request link as a QR code in the terminal (or
+writes ``--svg``/``--png``), ``qr --credential ID [--reveal PATH…]`` a compact credential summary
+(CBOR + zlib + Base45, :mod:`wallet.compact`), ``qr --decode TEXT`` reads such a summary back;
+``trust list | add CLIENT_ID [--name] | remove CLIENT_ID`` manages the verifier trust list kept in the
+vault; ``passphrase`` changes the passphrase (the new one from ``TESSERA_WALLET_NEW_PASSPHRASE`` or a
+prompt asked twice); ``receive --copies N`` asks for N copies of each credential (batch issuance, one
+holder key per copy, at most the issuer's ``batch_size``).
+
 ``present`` is private by default: without ``--reveal`` only the claims the verifier requires are sent;
 each ``--reveal PATH`` (a dotted claim path as printed) adds one optional claim. Without ``--yes`` the
 consent summary is printed and the answer read from the terminal.
@@ -25,18 +33,19 @@ from wallet.vault import Vault, VaultError, default_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PASSPHRASE_ENV = "TESSERA_WALLET_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+NEW_PASSPHRASE_ENV = "TESSERA_WALLET_NEW_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
 
 def _path(args: argparse.Namespace) -> Path:
     return Path(args.wallet) if args.wallet else default_path()
 
 
-def _passphrase(prompt: str, *, confirm: bool = False) -> str:
-    value = os.environ.get(PASSPHRASE_ENV)
+def _passphrase(prompt: str, *, confirm: bool = False, env: str = PASSPHRASE_ENV) -> str:
+    value = os.environ.get(env)
     if value:
         return value
     if not sys.stdin.isatty():
-        raise TesseraError(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal", code="wrong_passphrase")
+        raise TesseraError(f"no passphrase: set {env} or run in a terminal", code="wrong_passphrase")
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Repeat: ") != first:
         raise TesseraError("the two passphrases differ", code="wrong_passphrase")
@@ -97,7 +106,9 @@ def cmd_receive(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise TesseraError("this offer needs a transaction code: pass --tx-code", code="invalid_tx_code")
         tx_code = getpass.getpass(args.t("Transaction code: "))
-    records = client.receive(issuance, tx_code=tx_code)
+    records = client.receive(issuance, tx_code=tx_code, copies=args.copies)
+    if args.copies > 1 and len(records) < args.copies * len(issuance.offer.configuration_ids):
+        print(args.t("The issuer gives at most {n} copies at once.", n=len(records)), file=sys.stderr)
     for r in records:
         print(args.t("Received {title} from {issuer} ({id})", title=r.title(args.lang), issuer=r.issuer, id=r.id))
     return EXIT_OK
@@ -207,10 +218,96 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_qr(args: argparse.Namespace) -> int:
+    from wallet import compact, qr  # noqa: PLC0415
+
+    if args.decode is not None:
+        for label, text in compact.describe(compact.decode_summary(args.decode)):
+            print(f"{label}: {text}")
+        return EXIT_OK
+    if args.credential is not None:
+        if args.link is not None:
+            raise TesseraError("give a link or --credential, not both", code="malformed")
+        record = _open(args).find(args.credential)
+        paths = _reveal_paths(record, args.reveal or ())
+        code, _ = qr.for_summary(record, lang=args.lang, claims=paths)
+        caption = args.t("Summary of {title} (not a proof: it carries no signature)", title=record.title(args.lang))
+    elif args.link is not None:
+        code = qr.for_link(args.link)
+        caption = {
+            "offer": args.t("Credential offer"),
+            "request": args.t("Presentation request"),
+            "link": args.t("Link"),
+        }[code.kind]
+    else:
+        raise TesseraError("give a link to show, --credential ID, or --decode TEXT", code="malformed")
+    if args.svg:
+        Path(args.svg).write_text(code.svg(caption), encoding="utf-8")
+    if args.png:
+        Path(args.png).write_bytes(code.png())
+    if not (args.svg or args.png):
+        sys.stdout.write(code.text(invert=args.invert))
+    print(caption)
+    print(code.payload)
+    return EXIT_OK
+
+
+def _reveal_paths(record: Any, names: Any) -> list[tuple[Any, ...]]:
+    """Leaf claim paths named (as printed by ``show``, or a parent of them) for a summary."""
+    from shared.dcql import format_path  # noqa: PLC0415
+
+    leaves = consent.leaf_paths(record.claims)
+    chosen: list[tuple[Any, ...]] = []
+    for name in names:
+        found = [p for p in leaves if (f := format_path(p)) == name or f.startswith((f"{name}.", f"{name}["))]
+        if not found:
+            raise TesseraError(f"the credential has no claim {name!r}", code="not_found")
+        chosen += [p for p in found if p not in chosen]
+    return chosen
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    wallet = _open(args)
+    if args.trust_command == "add":
+        wallet.trust(args.client_id, args.name or "")
+        print(args.t("Trusted: {id}", id=args.client_id))
+    elif args.trust_command == "remove":
+        if not wallet.distrust(args.client_id):
+            raise TesseraError(f"{args.client_id!r} is not in the trust list", code="not_found")
+        print(args.t("Removed from the trust list: {id}", id=args.client_id))
+    else:
+        entries = wallet.trust_list()
+        for client_id, name in entries.items():
+            print(f"{client_id}\t{name}")
+        if not entries:
+            print(args.t("The trust list is empty."))
+    return EXIT_OK
+
+
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    vault = Vault.open(_path(args))
+    try:
+        old = _passphrase("Current passphrase: ")
+        vault.unlock(old)  # says wrong_passphrase before asking for the new one
+        new = _passphrase("New passphrase: ", confirm=True, env=NEW_PASSPHRASE_ENV)
+        vault.change_passphrase(old, new)
+    finally:
+        vault.close()
+    print(args.t("Passphrase changed."))
+    return EXIT_OK
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from wallet.ui.app import run  # noqa: PLC0415 - Textual only for the app
 
     return run(_path(args), lang=args.lang)
+
+
+def _copies(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("copies is 1 to 100")
+    return value
 
 
 def _handler(fn: Any) -> Any:
@@ -236,6 +333,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = sub.add_parser("receive", help="receive credentials from an OpenID4VCI offer")
     p.add_argument("link", help="openid-credential-offer:// link, https offer URL, or offer JSON")
     p.add_argument("--tx-code", help="the transaction code the issuer gave you separately")
+    p.add_argument("--copies", type=_copies, default=1, help="copies of each credential, one key each (batch)")
     p.set_defaults(handler=_handler(cmd_receive))
     p = sub.add_parser("present", help="answer an OpenID4VP request")
     p.add_argument("link", help="openid4vp:// link")
@@ -249,6 +347,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = sub.add_parser("backup", help="write an encrypted backup file")
     p.add_argument("file")
     p.set_defaults(handler=_handler(cmd_backup))
+    p = sub.add_parser("qr", help="show an offer/request link or a credential summary as a QR code")
+    p.add_argument("link", nargs="?", help="openid-credential-offer://, openid4vp:// or https link")
+    p.add_argument("--credential", metavar="ID", help="a compact summary of this credential instead")
+    p.add_argument("--reveal", nargs="*", metavar="PATH", help="claims to put in the summary (none by default)")
+    p.add_argument("--decode", metavar="TEXT", help="read a summary payload (TSR1:…) back")
+    p.add_argument("--svg", metavar="FILE", help="write an SVG file instead of printing")
+    p.add_argument("--png", metavar="FILE", help="write a PNG file instead of printing")
+    p.add_argument("--invert", action="store_true", help="for dark text on a light terminal")
+    p.set_defaults(handler=_handler(cmd_qr))
+    p = sub.add_parser("trust", help="the verifiers you trust (shown on the consent screen)")
+    trust = p.add_subparsers(dest="trust_command", metavar="ACTION")
+    trust.add_parser("list", help="list trusted verifiers")
+    q = trust.add_parser("add", help="trust a verifier by its client_id")
+    q.add_argument("client_id")
+    q.add_argument("--name", help="a name for it")
+    q = trust.add_parser("remove", help="stop trusting a verifier")
+    q.add_argument("client_id")
+    p.set_defaults(handler=_handler(cmd_trust))
+    sub.add_parser("passphrase", help="change the wallet passphrase").set_defaults(handler=_handler(cmd_passphrase))
     p = sub.add_parser("restore", help="merge an encrypted backup into the wallet (creating it if needed)")
     p.add_argument("file")
     p.set_defaults(handler=_handler(cmd_restore))

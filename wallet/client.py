@@ -11,6 +11,8 @@ Receive (OpenID4VCI 1.0, pre-authorized code flow):
    (``typ`` ``openid4vci-proof+jwt``, ``aud`` the credential issuer, ``nonce``; Appendix F.1) — several proofs
    in ``proofs.jwt`` are batch issuance (§8.2), one credential per key;
 5. everything that arrives is verified (:meth:`wallet.core.Wallet.accept`) before anything is stored.
+   An SD-JWT issuer named by an https URL (``iss``) is verified with the key its JWT VC Issuer Metadata
+   lists (SD-JWT VC §4), fetched through this client's transport, https only, once per exchange.
 
 Present (OpenID4VP 1.0): parse the ``openid4vp://`` link; fetch the request object from ``request_uri``
 and verify its signature with the key its ``kid`` names, which must belong to the DID of the
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -227,7 +229,24 @@ class Client:
             display=Display.from_metadata(issuance.metadata, config),
             expected_issuer=issuance.offer.credential_issuer,
             status_of=self._status_of,
+            fetch_json=self.issuer_metadata_fetcher(),
         )
+
+    def issuer_metadata_fetcher(self) -> Callable[[str], Any]:
+        """``fetch_json`` for SD-JWT issuer key discovery: https only (never http, not even to loopback:
+        a key is trusted for what it signs), through the capped transport, each URL fetched once."""
+        cache: dict[str, Any] = {}
+
+        def fetch(url: str) -> Any:
+            if urlsplit(url).scheme != "https":
+                raise TransportError(
+                    f"refusing {url[:120]!r}: issuer keys come over https only", code="insecure_transport"
+                )
+            if url not in cache:
+                cache[url] = self.http.get_json(url, "fetching the issuer's keys")
+            return cache[url]
+
+        return fetch
 
     def _status_of(self, fmt: str, checked: Verified) -> str:
         return status.check(fmt, checked.claims, checked.issuer, http=self.http, resolver=self.wallet.resolver,
@@ -283,7 +302,7 @@ class Client:
         verifier = Verifier(
             client_id=request.client_id,
             name=_localized(metadata, "client_name", lang) or "",
-            trusted=request.client_id in self.wallet.trusted_verifiers,
+            trusted=self.wallet.is_trusted(request.client_id),
             purpose=_localized(extra, "purpose", lang) or _localized(metadata, "purpose", lang) or "",
         )
         return PresentationRequest(request, query, verifier, self.wallet.plan(query), signed=parsed.request is None)

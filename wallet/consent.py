@@ -24,7 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.dcql import ClaimPath, CredentialQuery, DcqlQuery, claim_satisfied, format_path, select
+from shared.dcql import ClaimPath, CredentialQuery, DcqlQuery, format_path
+from shared.dcql_match import claim_satisfied, select
 from shared.errors import MalformedError, TesseraError
 from wallet.model import SD_JWT_FORMATS, CredentialRecord
 

@@ -16,16 +16,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared import oid4vp
 from shared.crypto import Ed25519PrivateKey
 from shared.dcql import DcqlQuery, format_path
 from shared.did import DidResolver
-from shared.errors import TesseraError
+from shared.errors import MalformedError, TesseraError
 from shared.keys import PrivateKey, private_jwk, private_key_from_jwk
 from wallet import consent, formats
 from wallet.model import CredentialRecord, Display, HistoryEntry
 from wallet.vault import Damaged, Vault, VaultError, new_id
 
 Clock = Callable[[], datetime]
+FetchJson = Callable[[str], Any]
+TRUST_LIST_ID = "setting-trusted-verifiers"
+MAX_TRUSTED = 500
 
 
 def utc_now() -> datetime:
@@ -67,7 +71,7 @@ class Wallet:
     vault: Vault
     resolver: DidResolver = field(default_factory=DidResolver)
     now: Clock = utc_now
-    trusted_verifiers: frozenset[str] = frozenset()
+    trusted_verifiers: frozenset[str] = frozenset()  # in addition to the trust list kept in the vault
 
     # --- holder keys -----------------------------------------------------------------------------
 
@@ -88,11 +92,14 @@ class Wallet:
         display: Display,
         expected_issuer: str | None = None,
         status_of: Callable[[str, formats.Verified], str] | None = None,
+        fetch_json: FetchJson | None = None,
     ) -> list[CredentialRecord]:
         """Verify every credential, then store all of them (with their keys and one history entry) atomically.
 
         Nothing is stored if any credential fails: a batch is one exchange. ``status_of`` checks status
         (it may fetch) and returns ``valid``/``unknown``; a revoked or suspended credential raises.
+        ``fetch_json`` fetches an https issuer's JWT VC Issuer Metadata and JWK Set (SD-JWT issuers named
+        by URL rather than DID); the client passes one that goes through the wallet's transport.
         """
         now = self.now()
         records: list[CredentialRecord] = []
@@ -104,6 +111,7 @@ class Wallet:
                 now=now,
                 holder_key=item.key,
                 expected_issuer=expected_issuer,
+                fetch_json=fetch_json,
             )
             status = status_of(item.format, checked) if status_of is not None else "unknown"
             records.append(
@@ -192,6 +200,45 @@ class Wallet:
         with self.vault.atomic():
             self.vault.delete(record.id)
             self.vault.delete(record.holder_key_id)
+
+    # --- verifier trust list ---------------------------------------------------------------------
+
+    def trust_list(self) -> dict[str, str]:
+        """The verifiers the person trusts: ``client_id`` → the name they gave it (kept in the vault)."""
+        if not self.vault.has(TRUST_LIST_ID):
+            return {}
+        value = self.vault.get(TRUST_LIST_ID).data
+        entries = value.get("verifiers") if isinstance(value, dict) else None
+        if not isinstance(entries, dict):
+            raise VaultError("the trust list record has an unexpected shape", code="damaged_record")
+        return {str(k): str(v) for k, v in entries.items()}
+
+    def _save_trust_list(self, entries: dict[str, str]) -> None:
+        self.vault.put("setting", TRUST_LIST_ID, {"verifiers": dict(sorted(entries.items()))})
+
+    def trust(self, client_id: str, name: str = "") -> None:
+        """Add (or rename) a verifier by its OpenID4VP ``client_id``, exactly as requests carry it."""
+        oid4vp.parse_client_id(client_id)  # refuses empty or malformed identifiers
+        if len(name) > 200:
+            raise MalformedError("a verifier name has at most 200 characters")
+        with self.vault.atomic():
+            entries = self.trust_list()
+            if client_id not in entries and len(entries) >= MAX_TRUSTED:
+                raise MalformedError(f"the trust list holds at most {MAX_TRUSTED} verifiers")
+            entries[client_id] = name
+            self._save_trust_list(entries)
+
+    def distrust(self, client_id: str) -> bool:
+        """Remove a verifier; ``False`` if it was not in the list."""
+        with self.vault.atomic():
+            entries = self.trust_list()
+            if entries.pop(client_id, None) is None:
+                return False
+            self._save_trust_list(entries)
+        return True
+
+    def is_trusted(self, client_id: str) -> bool:
+        return client_id in self.trusted_verifiers or client_id in self.trust_list()
 
     # --- presenting ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ client (it needs the network) and recorded on the record, not here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,10 +93,16 @@ def verify_received(
     now: datetime,
     holder_key: PrivateKey,
     expected_issuer: str | None = None,
+    fetch_json: Callable[[str], Any] | None = None,
 ) -> Verified:
-    """Verify a freshly issued credential; raises a :class:`TesseraError` with a reason code."""
+    """Verify a freshly issued credential; raises a :class:`TesseraError` with a reason code.
+
+    ``fetch_json`` lets an SD-JWT issuer identified by an https URL be verified: its key comes from JWT VC
+    Issuer Metadata (SD-JWT VC §4) fetched through it; without it only DID issuers verify."""
     if fmt in SD_JWT_FORMATS:
-        return _verify_sd_jwt(fmt, raw, resolver=resolver, now=now, holder_key=holder_key, expected=expected_issuer)
+        return _verify_sd_jwt(
+            fmt, raw, resolver=resolver, now=now, holder_key=holder_key, expected=expected_issuer, fetch_json=fetch_json
+        )
     if fmt == "ldp_vc":
         return _verify_ldp(raw, resolver=resolver, now=now, holder_key=holder_key, expected=expected_issuer)
     raise UnsupportedError(f"the wallet does not hold {fmt!r} credentials", code="unsupported_format")
@@ -129,11 +135,18 @@ def _verify_ldp(
 
 
 def _verify_sd_jwt(
-    fmt: str, raw: Any, *, resolver: DidResolver, now: datetime, holder_key: PrivateKey, expected: str | None
+    fmt: str,
+    raw: Any,
+    *,
+    resolver: DidResolver,
+    now: datetime,
+    holder_key: PrivateKey,
+    expected: str | None,
+    fetch_json: Callable[[str], Any] | None = None,
 ) -> Verified:
     from wallet import bridge  # noqa: PLC0415 - the SD-JWT core loads only when needed
 
-    result = bridge.verify_issued(fmt, raw, resolver=resolver, now=now)
+    result = bridge.verify_issued(fmt, raw, resolver=resolver, now=now, fetch_json=fetch_json)
     cnf = result.cnf_jwk
     if cnf is None or jwk_thumbprint(cnf) != jwk_thumbprint(public_jwk(holder_key)):
         raise VerificationError("the credential is not bound to the wallet's key", code="holder_binding_failed")

@@ -116,6 +116,29 @@ FR: Final[dict[str, str]] = {
     "Claim": "Information",
     "Value": "Valeur",
     "Show QR": "Afficher le QR",
+    # QR, trust list, passphrase, batch
+    "QR summary": "Résumé en QR",
+    "Invert": "Inverser",
+    "Credential offer": "Offre d’attestation",
+    "Presentation request": "Demande de présentation",
+    "Link": "Lien",
+    "Summary of {title} (not a proof: it carries no signature)": (
+        "Résumé de {title} (ce n’est pas une preuve : il ne porte aucune signature)"
+    ),
+    "The code is taller than the screen: enlarge the terminal or scroll.": (
+        "Le code dépasse la hauteur de l’écran : agrandissez le terminal ou faites défiler."
+    ),
+    "Escape: back · i: invert colours": "Échap : retour · i : inverser les couleurs",
+    "Trusted: {id}": "De confiance : {id}",
+    "Removed from the trust list: {id}": "Retiré de la liste de confiance : {id}",
+    "The trust list is empty.": "La liste de confiance est vide.",
+    "Passphrase changed.": "Phrase de passe changée.",
+    "Change passphrase": "Changer la phrase de passe",
+    "Current passphrase": "Phrase de passe actuelle",
+    "New passphrase": "Nouvelle phrase de passe",
+    "New passphrase again": "Nouvelle phrase de passe, à nouveau",
+    "The two new passphrases differ.": "Les deux nouvelles phrases de passe diffèrent.",
+    "The issuer gives at most {n} copies at once.": "L’émetteur donne au plus {n} copies à la fois.",
     "Language": "Langue",
 }
 

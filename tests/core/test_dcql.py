@@ -1,4 +1,5 @@
-"""DCQL (OpenID4VP 1.0 §6/§7): parsing the spec's example queries, path pointers, wallet matching, evaluation."""
+"""DCQL (OpenID4VP 1.0 §6/§7): parsing the spec's example queries (shared/dcql.py); path pointers, wallet
+matching, evaluation, projection (shared/dcql_match.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared import dcql
+from shared import dcql, dcql_match
 from shared.errors import MalformedError
 from tests.conftest import load_vector
 
@@ -89,72 +90,74 @@ def test_claim_sets_need_claim_ids() -> None:
 
 def test_path_pointer_semantics() -> None:
     doc = {"a": [{"b": 1}, {"b": 2}, {"c": 3}], "s": "x"}
-    assert dcql.select(["a", None, "b"], doc) == [1, 2]
-    assert dcql.select(["a", 2, "c"], doc) == [3]
+    assert dcql_match.select(["a", None, "b"], doc) == [1, 2]
+    assert dcql_match.select(["a", 2, "c"], doc) == [3]
     with pytest.raises(MalformedError, match="nothing"):
-        dcql.select(["a", 7], doc)
+        dcql_match.select(["a", 7], doc)
     with pytest.raises(MalformedError, match="not an object"):
-        dcql.select(["s", "x"], doc)
+        dcql_match.select(["s", "x"], doc)
     with pytest.raises(MalformedError, match="not an array"):
-        dcql.select(["s", None], doc)
+        dcql_match.select(["s", None], doc)
     assert dcql.format_path(["a", None, "b"]) == "a[*].b"
     assert dcql.format_path(["a", 0]) == "a[0]"
 
 
 def test_values_match_by_type_and_value() -> None:
     claim = dcql.ClaimQuery(path=("age_over_18",), values=(True,))
-    assert dcql.claim_satisfied(claim, {"age_over_18": True})
-    assert not dcql.claim_satisfied(claim, {"age_over_18": 1})
-    assert not dcql.claim_satisfied(claim, {"age_over_18": False})
+    assert dcql_match.claim_satisfied(claim, {"age_over_18": True})
+    assert not dcql_match.claim_satisfied(claim, {"age_over_18": 1})
+    assert not dcql_match.claim_satisfied(claim, {"age_over_18": False})
     nat = dcql.ClaimQuery(path=("nationalities", None), values=("FR",))
-    assert dcql.claim_satisfied(nat, PID)
+    assert dcql_match.claim_satisfied(nat, PID)
 
 
 def test_wallet_match_prefers_the_first_satisfiable_claim_set() -> None:
     query = dcql.parse_query(vp_query("claims_alternatives.json")).credentials[0]
     vct = "https://credentials.example.com/identity_credential"
-    match = dcql.match_credential(query, PID, fmt="dc+sd-jwt", vct=vct)
+    match = dcql_match.match_credential(query, PID, fmt="dc+sd-jwt", vct=vct)
     assert match is not None
     assert match.paths == (("last_name",), ("locality",), ("region",), ("date_of_birth",))
     without_region = {k: v for k, v in PID.items() if k != "region"}
-    match = dcql.match_credential(query, without_region, fmt="dc+sd-jwt", vct=vct)
+    match = dcql_match.match_credential(query, without_region, fmt="dc+sd-jwt", vct=vct)
     assert match is not None and match.paths == (("last_name",), ("postal_code",), ("date_of_birth",))
-    assert dcql.match_credential(query, PID, fmt="dc+sd-jwt", vct="https://other") is None
-    assert dcql.match_credential(query, PID, fmt="ldp_vc", vct=vct) is None
-    assert dcql.match_credential(query, {"last_name": "x"}, fmt="dc+sd-jwt", vct=vct) is None
+    assert dcql_match.match_credential(query, PID, fmt="dc+sd-jwt", vct="https://other") is None
+    assert dcql_match.match_credential(query, PID, fmt="ldp_vc", vct=vct) is None
+    assert dcql_match.match_credential(query, {"last_name": "x"}, fmt="dc+sd-jwt", vct=vct) is None
 
 
 def test_wallet_match_honours_values_and_type_values() -> None:
     query = dcql.parse_query(vp_query("value_matching_simple.json")).credentials[0]
     vct = "https://credentials.example.com/identity_credential"
-    assert dcql.match_credential(query, PID, fmt="dc+sd-jwt", vct=vct) is not None
-    assert dcql.match_credential(query, {**PID, "postal_code": "10001"}, fmt="dc+sd-jwt", vct=vct) is None
+    assert dcql_match.match_credential(query, PID, fmt="dc+sd-jwt", vct=vct) is not None
+    assert dcql_match.match_credential(query, {**PID, "postal_code": "10001"}, fmt="dc+sd-jwt", vct=vct) is None
     ldp = dcql.parse_query(load_vector("openid4vp-1.0-final-examples", "request", "dcql_ldp_vc.json"))
     subject = load_vector("openid4vp-1.0-final-examples", "credentials", "ldp_vc.json")
     types = subject["type"]
-    assert dcql.match_credential(ldp.credentials[0], subject, fmt="ldp_vc", types=types) is not None
-    assert dcql.match_credential(ldp.credentials[0], subject, fmt="ldp_vc", types=["VerifiableCredential"]) is None
+    assert dcql_match.match_credential(ldp.credentials[0], subject, fmt="ldp_vc", types=types) is not None
+    assert (
+        dcql_match.match_credential(ldp.credentials[0], subject, fmt="ldp_vc", types=["VerifiableCredential"]) is None
+    )
 
 
 def test_query_without_claims_discloses_nothing_optional() -> None:
     query = dcql.parse_query({"credentials": [{"id": "c", "format": "dc+sd-jwt", "meta": {"vct_values": ["v"]}}]})
-    match = dcql.match_credential(query.credentials[0], PID, fmt="dc+sd-jwt", vct="v")
-    assert match == dcql.CredentialMatch("c", ())
+    match = dcql_match.match_credential(query.credentials[0], PID, fmt="dc+sd-jwt", vct="v")
+    assert match == dcql_match.CredentialMatch("c", ())
 
 
 def test_evaluate_reports_missing_claims_per_query() -> None:
     query = dcql.parse_query(vp_query("simple.json"))
-    ok = dcql.evaluate(query, {"my_credential": [PID]})
+    ok = dcql_match.evaluate(query, {"my_credential": [PID]})
     assert ok.satisfied and ok.missing == {}
     assert ok.answered["my_credential"] == (("last_name",), ("first_name",), ("address", "street_address"))
     partial = {"last_name": "Doe", "first_name": "Jane"}
-    bad = dcql.evaluate(query, {"my_credential": [partial]})
+    bad = dcql_match.evaluate(query, {"my_credential": [partial]})
     assert not bad.satisfied
     assert bad.missing == {"my_credential": (("address", "street_address"),)}
     assert bad.missing_text() == ["my_credential: address.street_address"]
-    none = dcql.evaluate(query, {})
+    none = dcql_match.evaluate(query, {})
     assert none.missing == {"my_credential": ()} and none.missing_text() == ["my_credential: (credential)"]
-    extra = dcql.evaluate(query, {"my_credential": [PID], "unasked": [PID]})
+    extra = dcql_match.evaluate(query, {"my_credential": [PID], "unasked": [PID]})
     assert not extra.satisfied and "unasked" in extra.missing
 
 
@@ -164,20 +167,20 @@ def test_evaluate_credential_sets() -> None:
         "pid_reduced_cred_1": [{"family_name": "D", "given_name": "J"}],
         "pid_reduced_cred_2": [{"postal_code": "1", "locality": "L", "region": "R"}],
     }
-    assert dcql.evaluate(query, reduced).satisfied
+    assert dcql_match.evaluate(query, reduced).satisfied
     only_one = {"pid_reduced_cred_1": reduced["pid_reduced_cred_1"]}
-    result = dcql.evaluate(query, only_one)
+    result = dcql_match.evaluate(query, only_one)
     assert not result.satisfied and "pid_reduced_cred_2" in result.missing
     full = {"given_name": "J", "family_name": "D", "address": {"street_address": "s"}}
-    assert dcql.evaluate(query, {"other_pid": [full]}).satisfied
+    assert dcql_match.evaluate(query, {"other_pid": [full]}).satisfied
     # an optional set's credential that is sent but incomplete is still reported
-    broken = dcql.evaluate(query, {"other_pid": [full], "nice_to_have": [{}]})
+    broken = dcql_match.evaluate(query, {"other_pid": [full], "nice_to_have": [{}]})
     assert not broken.satisfied and broken.missing == {"nice_to_have": (("rewards_number",),)}
 
 
 def test_evaluate_multiple_presentations_must_all_satisfy() -> None:
     query = dcql.parse_query(vp_query("simple.json"))
-    assert not dcql.evaluate(query, {"my_credential": [PID, {"last_name": "x"}]}).satisfied
+    assert not dcql_match.evaluate(query, {"my_credential": [PID, {"last_name": "x"}]}).satisfied
 
 
 def test_project_keeps_only_requested_paths() -> None:
@@ -188,19 +191,31 @@ def test_project_keeps_only_requested_paths() -> None:
         "address": {"locality": "Enugu", "country": "NG"},
     }
     paths = [("givenName",), ("parent", None, "givenName"), ("address", "country"), ("missing",)]
-    assert dcql.project(doc, paths) == {
+    assert dcql_match.project(doc, paths) == {
         "givenName": "Amara",
         "parent": [{"givenName": "Chidi"}, {"givenName": "Ngozi"}],
         "address": {"country": "NG"},
     }
-    assert dcql.project(doc, [("parent", 1)]) == {"parent": [{"givenName": "Ngozi", "familyName": "O"}]}
+    assert dcql_match.project(doc, [("parent", 1)]) == {"parent": [{"givenName": "Ngozi", "familyName": "O"}]}
 
 
 def test_leaf_paths_and_coverage() -> None:
     doc = {"a": 1, "b": {"c": [10, {"d": 2}]}, "e": []}
-    leaves = dcql.leaf_paths(doc)
+    leaves = dcql_match.leaf_paths(doc)
     assert leaves == [("a",), ("b", "c", 0), ("b", "c", 1, "d"), ("e",)]
-    assert dcql.covered(("b", "c", 1, "d"), [("b", "c", None)])
-    assert not dcql.covered(("a",), [("b",)])
-    extra = [p for p in leaves if not dcql.covered(p, [("b",)])]
+    assert dcql_match.covered(("b", "c", 1, "d"), [("b", "c", None)])
+    assert not dcql_match.covered(("a",), [("b",)])
+    extra = [p for p in leaves if not dcql_match.covered(p, [("b",)])]
     assert extra == [("a",), ("e",)]
+
+
+def test_moved_names_stay_importable_from_dcql() -> None:
+    moved = set(dcql.__all__) - {n for n in dcql.__all__ if n in vars(dcql)}
+    assert moved >= {"evaluate", "select", "claim_satisfied", "project", "covered", "leaf_paths"}
+    for name in moved:
+        assert getattr(dcql, name) is getattr(dcql_match, name)
+    from shared.dcql import evaluate, select
+
+    assert (evaluate, select) == (dcql_match.evaluate, dcql_match.select)
+    with pytest.raises(AttributeError):
+        _ = dcql.no_such_name

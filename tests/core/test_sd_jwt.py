@@ -398,7 +398,7 @@ def test_issuer_jwt_checks() -> None:
 def test_kb_jwt_rules(change: dict[str, Any], code: str) -> None:
     issued = _issue()
     body = sd_jwt.present(issued, reveal=["given_name"])
-    kb = {"iat": int(NOW.timestamp()), "aud": V_AUD, "nonce": V_NONCE, "sd_hash": sd_jwt._digest(body)}
+    kb = {"iat": int(NOW.timestamp()), "aud": V_AUD, "nonce": V_NONCE, "sd_hash": sd_jwt.digest_of(body.encode())}
     header = {"typ": "kb+jwt"}
     for key, value in change.items():
         if key == "typ":

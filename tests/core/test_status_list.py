@@ -1,59 +1,43 @@
-"""Status lists: IETF Token Status List and W3C Bitstring Status List 1.0 (shared/status_list.py)."""
+"""IETF Token Status List: JSON Status List codec, status claim, statuslist+jwt (shared/status_list.py)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
-import random
 import zlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from shared.crypto import Ed25519PrivateKey, P256PublicKey
+from shared import bitstring_status, jose, status_bits, status_list
+from shared.crypto import Ed25519PrivateKey, P256PrivateKey, P256PublicKey
 from shared.encoding import b64url_decode, b64url_encode
 from shared.errors import MalformedError, TesseraError, UnsupportedError, VerificationError
 from shared.status_list import (
     LSB_FIRST,
-    MIN_BITSTRING_ENTRIES,
-    MSB_FIRST,
-    BitstringStatusListEntry,
     StatusList,
     StatusReference,
     TokenStatus,
-    bitstring_entries,
-    bitstring_status,
-    build_status_list_credential,
-    decode_bitstring,
     decode_token_list,
-    encode_bitstring,
     encode_token_list,
-    parse_bitstring_entry,
     parse_status_claim,
-    raise_for_bitstring_status,
     raise_for_token_status,
     read_status_list_token,
+    sign_status_list_token,
     status_list_token_claims,
     status_list_token_header,
+    verify_status_list_token,
 )
 from tests.conftest import load_vector
 
 TSL = load_vector("token-status-list", "token-status-list-vectors.json")
-BSL = load_vector("bitstring-status-list", "bitstring-status-list-vectors.json")
 LIST_URI = "https://example.com/statuslists/1"
 NOW = 1_700_000_000
 
 
 def _jwt_part(token: str, n: int) -> Any:
     return json.loads(b64url_decode(token.split(".")[n]))
-
-
-def _u(raw: bytes) -> str:
-    return "u" + b64url_encode(raw)
 
 
 # --- Token Status List: vectors ------------------------------------------------------------------
@@ -266,358 +250,124 @@ def test_status_claim_rejected(status: object, error: type[TesseraError]) -> Non
         parse_status_claim(status)
 
 
-# --- the shared StatusList model -----------------------------------------------------------------
+# --- statuslist+jwt: sign_status_list_token / verify_status_list_token ---------------------------
+
+ISSUER_KEY = Ed25519PrivateKey(bytes(range(32)))
 
 
-@pytest.mark.parametrize("bits", [1, 2, 4, 8])
-@pytest.mark.parametrize("order", [LSB_FIRST, MSB_FIRST])
-def test_round_trip_each_bit_size(bits: int, order: Any) -> None:
-    rng = random.Random(bits)
-    size = MIN_BITSTRING_ENTRIES
-    values = {rng.randrange(size): rng.randrange(1, 1 << bits) for _ in range(500)}
-    sl = StatusList.zeros(size, bits=bits, order=order).with_values(values)
-    assert sl.nonzero() == values
-    if order == LSB_FIRST:
-        again = decode_token_list(json.loads(json.dumps(encode_token_list(sl))))
-    else:
-        again = decode_bitstring(encode_bitstring(sl), status_size=bits)
-    assert again == sl
-    assert all(again.get(i) == v for i, v in values.items())
+def _signed(**changes: Any) -> str:
+    sl = StatusList.zeros(64, bits=2, order=LSB_FIRST).with_values({3: TokenStatus.INVALID, 9: TokenStatus.SUSPENDED})
+    kw: dict[str, Any] = {"sub": LIST_URI, "iat": NOW, "exp": NOW + 3600, "ttl": 300, "iss": "https://issuer"}
+    kw.update(changes)
+    return sign_status_list_token(sl, signer=ISSUER_KEY, kid="k1", **kw)
 
 
-@given(
-    st.sampled_from([(1, "lsb"), (2, "lsb"), (4, "lsb"), (8, "lsb"), *((b, "msb") for b in range(1, 9))]),
-    st.dictionaries(st.integers(0, 199), st.integers(0, 255), max_size=40),
-)
-def test_with_values_property(shape: tuple[int, Any], raw: dict[int, int]) -> None:
-    bits, order = shape
-    updates = {i: v % (1 << bits) for i, v in raw.items()}
-    base = StatusList.zeros(200, bits=bits, order=order)
-    sl = base.with_values(updates)
-    assert [sl.get(i) for i in range(200)] == [updates.get(i, 0) for i in range(200)]
-    assert sl.nonzero() == {i: v for i, v in updates.items() if v}
-    assert base.nonzero() == {}  # the original never changes
-
-
-def test_bit_order_differs_between_formats() -> None:
-    lsb = StatusList.zeros(16, bits=1, order=LSB_FIRST).with_values({0: 1, 1: 1})
-    msb = StatusList.zeros(16, bits=1, order=MSB_FIRST).with_values({0: 1, 1: 1})
-    assert lsb.data[0] == 0b0000_0011
-    assert msb.data[0] == 0b1100_0000
-    # The same bytes read in the other order name other entries.
-    assert StatusList(1, lsb.data, MSB_FIRST).nonzero() == {6: 1, 7: 1}
-    two = StatusList(2, bytes.fromhex("c944f9"), LSB_FIRST)
-    assert [two.get(i) for i in range(4)] == [1, 2, 0, 3]
-    assert [StatusList(2, two.data, MSB_FIRST).get(i) for i in range(4)] == [3, 0, 2, 1]
-
-
-def test_msb_entries_may_straddle_bytes() -> None:
-    sl = StatusList.zeros(10, bits=3, order=MSB_FIRST).with_values({2: 0b101, 5: 0b111})
-    # entry 2 occupies bits 6..8, entry 5 bits 15..17: both cross a byte boundary.
-    assert sl.data.hex() == "0281c000"  # 000000 101 000000 111 00000000000000
-    assert sl.nonzero() == {2: 5, 5: 7}
-
-
-@pytest.mark.parametrize(
-    ("bits", "order"),
-    [(3, LSB_FIRST), (0, MSB_FIRST), (9, MSB_FIRST), (True, LSB_FIRST), (1, "big"), ("1", MSB_FIRST)],
-)
-def test_status_list_rejects_bad_shapes(bits: Any, order: Any) -> None:
-    with pytest.raises(TesseraError):
-        StatusList.zeros(8, bits=bits, order=order)
-
-
-@pytest.mark.parametrize("idx", [-1, 16, 2**70, True, "3", 1.0])
-def test_bad_index(idx: Any) -> None:
-    sl = StatusList.zeros(16, bits=1, order=LSB_FIRST)
-    with pytest.raises(MalformedError) as err:
-        sl.get(idx)
-    assert err.value.code == "status_index_out_of_range"
-    with pytest.raises(MalformedError):
-        sl.with_value(idx, 1)
-
-
-@pytest.mark.parametrize("value", [-1, 4, True, "1", None])
-def test_value_must_fit(value: Any) -> None:
-    with pytest.raises(MalformedError):
-        StatusList.zeros(16, bits=2, order=LSB_FIRST).with_value(0, value)
-
-
-def test_size_caps() -> None:
-    with pytest.raises(MalformedError) as err:
-        StatusList.zeros(16 * 1024 * 1024 * 8 + 8, bits=1, order=MSB_FIRST)
-    assert err.value.code == "too_large"
-    with pytest.raises(MalformedError):
-        StatusList.zeros(-1, bits=1, order=MSB_FIRST)
-    with pytest.raises(MalformedError):
-        encode_token_list(StatusList.zeros(8, bits=1, order=MSB_FIRST))
-    with pytest.raises(MalformedError):
-        encode_bitstring(StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=LSB_FIRST))
-
-
-# --- W3C Bitstring Status List: vectors ----------------------------------------------------------
-
-
-def test_bitstring_spec_encoded_list() -> None:
-    vec = BSL["spec_encodedList_decoded"]
-    assert b64url_decode(vec["encodedList"][1:]).hex() == vec["gzip_hex"]
-    sl = decode_bitstring(vec["encodedList"])
-    assert len(sl.data) == vec["uncompressed_length_bytes"]
-    assert sl.size == MIN_BITSTRING_ENTRIES
-    assert sl.nonzero() == {}
-
-
-def test_bitstring_generated_1bit_vector() -> None:
-    vec = BSL["generated_1bit_list"]
-    sl = decode_bitstring(vec["encodedList"])
-    assert sl.size == vec["length_bits"]
-    assert sorted(sl.nonzero()) == vec["set_indices"]
-    assert sl.data[:2].hex() == vec["uncompressed_first_two_bytes_hex"]
-    assert hashlib.sha256(sl.data).hexdigest() == vec["uncompressed_sha256_hex"]
-    built = StatusList.zeros(vec["length_bits"], bits=1, order=MSB_FIRST).with_values(
-        (i, 1) for i in vec["set_indices"]
+def test_sign_and_verify_status_list_token_round_trip() -> None:
+    token = _signed()
+    assert _jwt_part(token, 0) == {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": "k1"}
+    checked = verify_status_list_token(token, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW + 10)
+    assert (checked.sub, checked.iat, checked.exp, checked.ttl, checked.iss) == (
+        LIST_URI,
+        NOW,
+        NOW + 3600,
+        300,
+        "https://issuer",
     )
-    assert built == sl
-    # GZIP bytes may differ between encoders; ours is deterministic (level 9, mtime 0).
-    assert decode_bitstring(encode_bitstring(built)) == sl
-    assert encode_bitstring(built) == encode_bitstring(built)
-
-
-def test_bitstring_generated_2bit_vector() -> None:
-    vec = BSL["generated_2bit_list"]
-    sl = decode_bitstring(vec["encodedList"], status_size=2)
-    assert sl.size == vec["length_entries"]
-    assert sl.nonzero() == {int(k): v for k, v in vec["values"].items()}
-    assert sl.data[:1].hex() == vec["uncompressed_first_byte_hex"]
-    # Read as a 1-bit list the same bytes are twice as long and name other entries.
-    assert decode_bitstring(vec["encodedList"]).nonzero()[1] == 1
-
-
-def _spec_example(example_id: str) -> dict[str, Any]:
-    return next(e["json"] for e in BSL["spec_examples"] if e["id"] == example_id)
-
-
-def test_bitstring_entries_of_spec_examples() -> None:
-    doc = _spec_example("example-example-statuslistcredential-using-simple-entries")
-    revocation, suspension = bitstring_entries(doc)
-    assert revocation == BitstringStatusListEntry(
-        "revocation",
-        94567,
-        "https://example.com/credentials/status/3",
-        id="https://example.com/credentials/status/3#94567",
+    assert checked.status_list.nonzero() == {3: 1, 9: 2}
+    assert checked.status_of(StatusReference(9, LIST_URI)) == TokenStatus.SUSPENDED
+    minimal = sign_status_list_token(
+        StatusList.zeros(8, bits=1, order=LSB_FIRST), signer=ISSUER_KEY, sub=LIST_URI, iat=NOW
     )
-    assert (suspension.status_purpose, suspension.status_list_index) == ("suspension", 23452)
-    assert [e.to_json() for e in (revocation, suspension)] == doc["credentialStatus"]
-    assert bitstring_entries({"credentialStatus": {"type": "SomethingElse"}}) == ()
-    assert bitstring_entries({}) == ()
+    assert "kid" not in _jwt_part(minimal, 0)
+    assert list(_jwt_part(minimal, 1)) == ["sub", "iat", "status_list"]
+    assert verify_status_list_token(minimal, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW).exp is None
 
 
-def test_bitstring_status_against_spec_list_credential() -> None:
-    entry = bitstring_entries(_spec_example("example-a-revocable-verifiable-credential"))[0]
-    result = bitstring_status(entry, _spec_example("example-a-status-list-verifiable-credential"))
-    assert (result.status, result.purpose, result.valid, result.message) == (0, "revocation", True, None)
-    raise_for_bitstring_status(result)
+def test_sign_and_verify_status_list_token_es256() -> None:
+    key = P256PrivateKey.generate()
+    token = sign_status_list_token(StatusList.zeros(8, bits=1, order=LSB_FIRST), signer=key, sub=LIST_URI, iat=NOW)
+    assert _jwt_part(token, 0)["alg"] == "ES256"
+    assert verify_status_list_token(token, key=key.public_key, uri=LIST_URI, now=NOW).sub == LIST_URI
 
 
-# --- W3C Bitstring Status List: issuing and checking ---------------------------------------------
-
-LIST_URL = "https://issuer.example/status/7"
-T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def _list_credential(sl: StatusList, purpose: Any = "revocation", **kw: Any) -> dict[str, Any]:
-    return build_status_list_credential(
-        sl, id=LIST_URL, issuer="did:example:issuer", status_purpose=purpose, valid_from=T0, **kw
-    )
-
-
-def test_build_status_list_credential_shape() -> None:
-    sl = StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=MSB_FIRST).with_value(42, 1)
-    doc = _list_credential(sl, valid_until=T0 + timedelta(days=1), ttl_ms=300_000)
-    assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2"]
-    assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert (doc["validFrom"], doc["validUntil"]) == ("2025-01-02T03:04:05Z", "2025-01-03T03:04:05Z")
-    subject = doc["credentialSubject"]
-    assert (subject["id"], subject["type"], subject["statusPurpose"], subject["ttl"]) == (
-        LIST_URL + "#list",
-        "BitstringStatusList",
-        "revocation",
-        300_000,
-    )
-    assert subject["encodedList"].startswith("uH4sI")  # multibase u + GZIP magic 1f 8b
-    with pytest.raises(MalformedError):
-        _list_credential(sl, valid_until=datetime(2025, 1, 1))  # naive on purpose
-    with pytest.raises(MalformedError):
-        _list_credential(sl, ttl_ms=-1)
-
-
-@pytest.mark.parametrize(("purpose", "code"), [("revocation", "revoked"), ("suspension", "suspended")])
-def test_bitstring_revocation_and_suspension(purpose: str, code: str) -> None:
-    sl = StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=MSB_FIRST).with_value(94567, 1)
-    doc = _list_credential(sl, purpose)
-    set_entry = BitstringStatusListEntry(purpose, 94567, LIST_URL)
-    result = bitstring_status(set_entry, doc)
-    assert (result.status, result.valid) == (1, False)
+def test_verify_status_list_token_wrong_key() -> None:
+    other = Ed25519PrivateKey(bytes(32)).public_key
     with pytest.raises(VerificationError) as err:
-        raise_for_bitstring_status(result)
-    assert err.value.code == code
-    assert bitstring_status(BitstringStatusListEntry(purpose, 94566, LIST_URL), doc).valid
-    # Reinstating (suspension lifted) is a new list with the bit cleared.
-    assert bitstring_status(set_entry, _list_credential(sl.with_value(94567, 0), purpose)).valid
+        verify_status_list_token(_signed(), key=other, uri=LIST_URI, now=NOW)
+    assert err.value.code == "invalid_signature"
+    with pytest.raises(UnsupportedError) as err2:  # an ES256 key never accepts an EdDSA token
+        verify_status_list_token(_signed(), key=P256PrivateKey.generate().public_key, uri=LIST_URI, now=NOW)
+    assert err2.value.code == "unsupported_algorithm"
 
 
-def test_bitstring_message_purpose_with_status_size_2() -> None:
-    messages = [
-        {"status": f"0x{v:x}", "message": m} for v, m in enumerate(["pending", "accepted", "rejected", "undefined"])
-    ]
-    entry = parse_bitstring_entry(
-        {
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "message",
-            "statusListIndex": "492847",
-            "statusSize": 2,
-            "statusListCredential": LIST_URL,
-            "statusMessage": messages,
-        }
+def test_verify_status_list_token_wrong_typ() -> None:
+    claims = status_list_token_claims(StatusList.zeros(8, bits=1, order=LSB_FIRST), sub=LIST_URI, iat=NOW)
+    for typ in ("JWT", "dc+sd-jwt", "kb+jwt"):
+        token = jose.sign_compact({"typ": typ}, claims, ISSUER_KEY)
+        with pytest.raises(UnsupportedError) as err:
+            verify_status_list_token(token, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW)
+        assert err.value.code == "unsupported_format"
+    # RFC 7515 §4.1.9: the media type with its application/ prefix is the same typ
+    prefixed = jose.sign_compact({"typ": "application/statuslist+jwt"}, claims, ISSUER_KEY)
+    assert verify_status_list_token(prefixed, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW).sub == LIST_URI
+
+
+def test_verify_status_list_token_sub_mismatch() -> None:
+    with pytest.raises(VerificationError) as err:
+        verify_status_list_token(_signed(), key=ISSUER_KEY.public_key, uri="https://example.com/statuslists/2", now=NOW)
+    assert err.value.code == "status_list_mismatch"
+
+
+def test_verify_status_list_token_expired() -> None:
+    token = _signed(exp=NOW + 60)
+    with pytest.raises(VerificationError) as err:
+        verify_status_list_token(token, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW + 60)
+    assert err.value.code == "status_list_expired"
+    assert verify_status_list_token(token, key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW + 60, leeway=5).exp
+
+
+def test_verify_status_list_token_tampered_payload() -> None:
+    head, _, sig = _signed().split(".")
+    forged = b64url_encode(json.dumps(_jwt_part(_signed(sub="https://example.com/statuslists/2"), 1)).encode())
+    with pytest.raises(VerificationError) as err:
+        verify_status_list_token(f"{head}.{forged}.{sig}", key=ISSUER_KEY.public_key, uri=LIST_URI, now=NOW)
+    assert err.value.code == "invalid_signature"
+
+
+def test_token_jwt_vector_verifies_through_verify_status_list_token() -> None:
+    vec = TSL["examples"]["status_list_token_jwt"]
+    jwk = TSL["signing_key_jwk"]
+    key = P256PublicKey.from_xy(b64url_decode(jwk["x"]), b64url_decode(jwk["y"]))
+    checked = verify_status_list_token(vec["compact"], key=key, uri=LIST_URI, now=NOW)
+    assert (checked.sub, checked.iat, checked.exp, checked.ttl, checked.iss) == (
+        LIST_URI,
+        1686920170,
+        2291720170,
+        43200,
+        "https://example.com",
     )
-    assert entry.to_json()["statusMessage"] == messages
-    sl = StatusList.zeros(600_000, bits=2, order=MSB_FIRST).with_value(492847, 2)
-    result = bitstring_status(entry, _list_credential(sl, ["message", "revocation"]))
-    assert (result.status, result.valid, result.message) == (2, False, "rejected")
-    raise_for_bitstring_status(result)  # message lists inform; they do not revoke
+    assert [checked.status_list.get(i) for i in range(16)] == vec["decoded_statuses_first_16"]
+    with pytest.raises(VerificationError) as err:
+        verify_status_list_token(vec["compact"], key=key, uri=LIST_URI, now=2291720170)
+    assert err.value.code == "status_list_expired"
 
 
-# --- W3C Bitstring Status List: errors -----------------------------------------------------------
-
-ZEROS_GZ = gzip.compress(bytes(16384), mtime=0)
+# --- the split keeps every name importable from shared.status_list -------------------------------
 
 
-@pytest.mark.parametrize(
-    ("encoded", "code"),
-    [
-        ("z" + "1" * 40, "unsupported_format"),  # base58btc is not allowed here
-        ("H4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA", "unsupported_format"),  # no prefix
-        ("", "malformed"),
-        (None, "malformed"),
-        ("u", "malformed"),
-        ("u!!!!", "malformed"),
-        (_u(ZEROS_GZ[:-4]), "malformed"),  # truncated
-        (_u(ZEROS_GZ + ZEROS_GZ), "malformed"),  # second member / trailing bytes
-        (_u(zlib.compress(bytes(16384))), "malformed"),  # ZLIB is the IETF format
-        (_u(gzip.compress(bytes(16383))), "status_list_too_short"),
-        (_u(gzip.compress(bytes(17 * 1024 * 1024))), "too_large"),  # bomb: ~17 KB inflating to 17 MiB
-    ],
-)
-def test_decode_bitstring_rejects(encoded: Any, code: str) -> None:
-    with pytest.raises(MalformedError) as err:
-        decode_bitstring(encoded)
-    assert err.value.code == code
-
-
-def test_short_list_is_a_status_list_length_error() -> None:
-    with pytest.raises(MalformedError) as err:
-        decode_bitstring(_u(ZEROS_GZ), status_size=2)  # 16 KB holds only 65,536 two-bit entries
-    assert err.value.detail["spec_error"] == "STATUS_LIST_LENGTH_ERROR"
-    with pytest.raises(MalformedError) as err:
-        encode_bitstring(StatusList.zeros(MIN_BITSTRING_ENTRIES - 8, bits=1, order=MSB_FIRST))
-    assert err.value.code == "status_list_too_short"
-    assert decode_bitstring(_u(gzip.compress(bytes(16)))[:], min_entries=128).size == 128
-
-
-def test_bitstring_status_errors() -> None:
-    sl = StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=MSB_FIRST)
-    doc = _list_credential(sl)
-    with pytest.raises(MalformedError) as err:
-        bitstring_status(BitstringStatusListEntry("revocation", MIN_BITSTRING_ENTRIES, LIST_URL), doc)
-    assert (err.value.code, err.value.detail["spec_error"]) == ("status_index_out_of_range", "RANGE_ERROR")
-    with pytest.raises(VerificationError) as err2:
-        bitstring_status(BitstringStatusListEntry("suspension", 1, LIST_URL), doc)
-    assert (err2.value.code, err2.value.detail["spec_error"]) == ("status_list_mismatch", "STATUS_VERIFICATION_ERROR")
-    with pytest.raises(VerificationError) as err2:
-        bitstring_status(BitstringStatusListEntry("revocation", 1, "https://elsewhere.example/list"), doc)
-    assert err2.value.code == "status_list_mismatch"
-    entry = BitstringStatusListEntry("revocation", 1, LIST_URL)
-    for broken in (
-        doc | {"type": ["VerifiableCredential"]},
-        doc | {"credentialSubject": [doc["credentialSubject"]]},
-        doc | {"credentialSubject": doc["credentialSubject"] | {"type": "StatusList2021"}},
-        doc | {"credentialSubject": doc["credentialSubject"] | {"ttl": "soon"}},
-        doc | {"credentialSubject": doc["credentialSubject"] | {"encodedList": 5}},
-    ):
-        with pytest.raises(MalformedError):
-            bitstring_status(entry, broken)
-
-
-GOOD_ENTRY = {
-    "type": "BitstringStatusListEntry",
-    "statusPurpose": "revocation",
-    "statusListIndex": "94567",
-    "statusListCredential": LIST_URL,
-}
-
-
-@pytest.mark.parametrize(
-    ("changes", "error"),
-    [
-        ({"type": "StatusList2021Entry"}, MalformedError),
-        ({"statusPurpose": ""}, MalformedError),
-        ({"statusPurpose": None}, MalformedError),
-        ({"statusListIndex": 94567}, MalformedError),  # a number, not a string
-        ({"statusListIndex": "-1"}, MalformedError),
-        ({"statusListIndex": " 1"}, MalformedError),
-        ({"statusListIndex": "0x10"}, MalformedError),
-        ({"statusListIndex": "9" * 16}, MalformedError),
-        ({"statusListCredential": "relative/path"}, MalformedError),
-        ({"id": LIST_URL}, MalformedError),  # the entry id must not be the list URL
-        ({"statusSize": 0}, MalformedError),
-        ({"statusSize": True}, MalformedError),
-        ({"statusSize": 9}, UnsupportedError),
-        ({"statusSize": 2}, MalformedError),  # statusMessage is then required
-        ({"statusSize": 1, "statusMessage": [{"status": "0x0", "message": "ok"}]}, MalformedError),
-        ({"statusMessage": [{"status": "0x0", "message": "a"}, {"status": "0x0", "message": "b"}]}, MalformedError),
-        ({"statusMessage": [{"status": "0x0", "message": "a"}, {"status": "0x2", "message": "b"}]}, MalformedError),
-        ({"statusMessage": [{"status": "1", "message": "a"}, {"status": "0x0", "message": "b"}]}, MalformedError),
-        ({"statusMessage": [{"status": "0x1", "message": 1}, {"status": "0x0", "message": "b"}]}, MalformedError),
-        ({"statusMessage": ["0x0", "0x1"]}, MalformedError),
-    ],
-)
-def test_bitstring_entry_rejected(changes: dict[str, Any], error: type[TesseraError]) -> None:
-    with pytest.raises(error):
-        parse_bitstring_entry(GOOD_ENTRY | changes)
-
-
-def test_bitstring_entry_accepts_optional_one_bit_messages() -> None:
-    entry = parse_bitstring_entry(
-        GOOD_ENTRY | {"statusMessage": [{"status": "0x1", "message": "revoked"}, {"status": "0x0", "message": "valid"}]}
-    )
-    assert entry.status_messages == ((0, "valid"), (1, "revoked"))
-
-
-def test_list_credential_signs_and_verifies_with_data_integrity() -> None:
-    di = pytest.importorskip("shared.data_integrity")
-    from shared.crypto import Ed25519PrivateKey
-    from shared.did.key import did_key_from_public_key, resolve_did_key
-
-    key = Ed25519PrivateKey(bytes(range(32)))
-    did = did_key_from_public_key(key)
-    sl = StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=MSB_FIRST).with_value(7, 1)
-    doc = build_status_list_credential(
-        sl, id=LIST_URL, issuer=did, status_purpose=["revocation", "suspension"], valid_from=T0, ttl_ms=60_000
-    )
-
-    def resolve(url: str) -> Any:
-        return resolve_did_key(url.split("#", maxsplit=1)[0]).method(url)
-
-    for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
-        signed = di.sign(
-            doc, signer=key, verification_method=f"{did}#{did.split(':')[2]}", cryptosuite=suite, created=T0
-        )
-        di.verify(signed, resolve_method=resolve, now=T0 + timedelta(days=1))
-        result = bitstring_status(BitstringStatusListEntry("suspension", 7, LIST_URL), signed)
-        assert (result.status, result.valid, result.ttl_ms) == (1, False, 60_000)
-
-
-@pytest.mark.parametrize("purpose", ["", [], ["revocation", ""], [3]])
-def test_build_rejects_bad_purposes(purpose: Any) -> None:
-    with pytest.raises(MalformedError):
-        _list_credential(StatusList.zeros(MIN_BITSTRING_ENTRIES, bits=1, order=MSB_FIRST), purpose)
+def test_moved_names_are_re_exported_unchanged() -> None:
+    moved = {
+        "StatusList": status_bits,
+        "LSB_FIRST": status_bits,
+        "MSB_FIRST": status_bits,
+        "MAX_LIST_BYTES": status_bits,
+        "MAX_URI_CHARS": status_bits,
+        "build_status_list_credential": bitstring_status,
+        "bitstring_status": bitstring_status,
+        "BitstringStatusListEntry": bitstring_status,
+        "MIN_BITSTRING_ENTRIES": bitstring_status,
+    }
+    for name, home in moved.items():
+        assert getattr(status_list, name) is getattr(home, name)
+    assert all(hasattr(status_list, name) for name in status_list.__all__)
+    assert len(set(status_list.__all__)) == len(status_list.__all__)

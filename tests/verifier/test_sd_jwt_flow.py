@@ -315,3 +315,98 @@ def test_replayed_presentation_is_refused(h: Harness) -> None:
     session2, other = h.start()
     h.answer(other, presentation)
     assert code_of(h.result(session2)) == "nonce_mismatch"
+
+
+# --- VCDM 2.0 secured with SD-JWT (vc+sd-jwt): the VCDM validity period -------------------------------
+
+BIRTH_CONTEXT = "https://w3id.org/tessera/contexts/birth-certificate/v1"
+
+
+def vcdm_config() -> Any:
+    return parse_config(
+        {
+            "trust": {"issuers": [{"did": ISSUER, "name": "Test Registry", "types": ["BirthCertificate"]}]},
+            "policies": {
+                "age": {
+                    "purpose": {"en": "Name?"},
+                    "require_status": False,
+                    "dcql": {
+                        "credentials": [
+                            {
+                                "id": "bc",
+                                "format": "vc+sd-jwt",
+                                "meta": {"type_values": [["BirthCertificate"]]},
+                                "claims": [{"path": ["credentialSubject", "givenName"]}],
+                            }
+                        ]
+                    },
+                }
+            },
+        }
+    )
+
+
+def vcdm_credential(h: Harness, **dates: str) -> Any:
+    from shared import sd_jwt_vc
+
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", BIRTH_CONTEXT],
+        "type": ["VerifiableCredential", "BirthCertificate"],
+        "issuer": ISSUER,
+        **dates,
+        "credentialSubject": {"givenName": "Amara", "familyName": "Okafor"},
+    }
+    return sd_jwt_vc.issue_vcdm(
+        doc,
+        disclosable=[("credentialSubject", "givenName"), ("credentialSubject", "familyName")],
+        signer=ISSUER_KEY,
+        holder_key=h.holder.public_key,
+        now=datetime.fromtimestamp(h.clock(), UTC),
+        random_bytes=random_bytes,
+        kid=KID,
+    )
+
+
+@pytest.mark.parametrize(
+    ("dates", "code"),
+    [
+        ({"validFrom": "2025-01-01T00:00:00Z"}, None),
+        ({"validFrom": "2025-01-01T00:00:00Z", "validUntil": "2025-06-01T00:00:00Z"}, "expired"),
+        ({"validFrom": "2030-01-01T00:00:00Z"}, "not_yet_valid"),
+    ],
+)
+def test_vc_sd_jwt_validity_period(make_harness: Callable[..., Harness], dates: dict[str, str], code: str) -> None:
+    h = make_harness(vcdm_config())
+    credential = vcdm_credential(h, **dates)
+    result = h.run(lambda r: h.present(credential, r, reveal=[("credentialSubject", "givenName")]))
+    if code is None:
+        assert result["status"] == "verified", result
+        assert result["claims"] == {"bc": {"credentialSubject": {"givenName": "Amara"}}}
+        assert result["verdict"]["types"] == ["VerifiableCredential", "BirthCertificate"]
+    else:
+        assert code_of(result) == code
+        failed = [c["check"] for c in result["verdict"]["checks"] if c["outcome"] == "failed"]
+        assert failed == ["validity_period"]
+
+
+def test_vc_sd_jwt_fixed_members_must_not_be_disclosures(make_harness: Callable[..., Harness]) -> None:
+    h = make_harness(vcdm_config())
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", BIRTH_CONTEXT],
+        "type": ["VerifiableCredential", "BirthCertificate"],
+        "issuer": ISSUER,
+        "validUntil": "2020-01-01T00:00:00Z",  # expired, but hidden in a Disclosure
+        "credentialSubject": {"givenName": "Amara"},
+    }
+    credential = sd_jwt.issue(  # the raw engine: the profile's issue_vcdm refuses this
+        doc,
+        disclosable=["validUntil", ("credentialSubject", "givenName")],
+        signer=ISSUER_KEY,
+        holder_key=h.holder.public_key,
+        now=datetime.fromtimestamp(h.clock(), UTC),
+        random_bytes=random_bytes,
+        typ="vc+sd-jwt",
+        kid=KID,
+    )
+    reveal = [("credentialSubject", "givenName"), "validUntil"]
+    assert code_of(h.run(lambda r: h.present(credential, r, reveal=reveal))) == "disclosure_mismatch"

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from shared import oid4vp
+from shared import apikeys, oid4vp
 from shared.encoding import b64url_encode
 from shared.errors import TesseraError
 from shared.verification import Pipeline
@@ -172,7 +172,7 @@ def test_sessions_need_a_valid_api_key(client: TestClient, header: str | None) -
 
 def test_api_keys_are_stored_hashed(client: TestClient, api_key: str) -> None:
     store = client.app.state.service.store  # type: ignore[attr-defined]
-    key_id = api_key.split("_")[1]
+    key_id = apikeys.key_id_of(api_key, "tsv")  # the id itself may contain "_" (base64url)
     stored = store.api_key_hash(key_id)
     assert stored is not None and api_key not in stored
 
@@ -201,9 +201,56 @@ def test_create_session_link_qr_and_request_object(client: TestClient, api_key: 
     assert claims["response_mode"] == "direct_post" and claims["response_uri"].startswith("http://verifier.test/")
     assert claims["dcql_query"]["credentials"][0]["id"] == "birth_certificate"
     assert "dc+sd-jwt" in claims["client_metadata"]["vp_formats_supported"]
+    # what the wallet shows on its consent screen: who asks (from [client]) and why (the policy's purpose)
+    assert claims["client_metadata"]["client_name"] == "Example Verifier"
+    assert claims["client_metadata"]["client_name#fr"] == "Vérificateur d'exemple"
+    assert claims["purpose"] == {
+        "en": "Confirm that you are over 18.",
+        "fr": "Confirmer que vous avez plus de 18 ans.",
+    }
     assert claims["iat"] == int(clock()) and claims["exp"] == session["expires_at"]
     status = client.get(f"/sessions/{session['session_id']}", headers=auth(api_key)).json()
     assert status["status"] == "fetched"
+
+
+def test_client_name_config(tmp_path: Path) -> None:
+    from verifier.policy import parse_config
+
+    assert parse_config({"client": {"name": "Bank"}}).client_metadata_names() == {
+        "client_name": "Bank",
+        "client_name#en": "Bank",
+    }
+    assert parse_config({}).client_metadata_names() == {}
+    for bad in ({"name": ""}, {"name": {"en": 3}}, {"nom": "x"}, "Bank"):
+        with pytest.raises(TesseraError):
+            parse_config({"client": bad})
+
+
+def test_wallet_shows_the_verifier_name_and_purpose(
+    make_settings: Callable[..., VerifierSettings], clock: Clock, tmp_path: Path
+) -> None:
+    """Tessera's wallet (wallet/client.py) reads who asks and why from the real signed request object."""
+    from shared.did import DidResolver
+    from wallet.client import Client
+    from wallet.core import Wallet
+    from wallet.transport import Http
+    from wallet.vault import FAST_KDF, Vault
+
+    base = "http://127.0.0.1:8200"  # the wallet speaks plain http to loopback only
+    app = create_app(make_settings(public_url=base), now=clock)
+    http = TestClient(app, base_url=base)
+    session = new_session(http, app.state.service.create_api_key())
+    vault = Vault.create(tmp_path / "wallet.db", "passphrase", kdf=FAST_KDF)
+    try:
+        client = Client(Wallet(vault, resolver=DidResolver()), Http(http), clock=clock)
+        for lang, name, purpose in (
+            ("en", "Example Verifier", "Confirm that you are over 18."),
+            ("fr", "Vérificateur d'exemple", "Confirmer que vous avez plus de 18 ans."),
+        ):
+            pending = client.open_request(session["link"], lang=lang)
+            assert (pending.verifier.name, pending.verifier.purpose) == (name, purpose)
+    finally:
+        vault.close()
 
 
 def test_every_session_has_fresh_nonce_and_state(client: TestClient, api_key: str) -> None:

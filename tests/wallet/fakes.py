@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ import httpx
 from shared import data_integrity, jose, oid4vp, sd_jwt, status_list
 from shared.crypto import Ed25519PrivateKey, random_bytes
 from shared.did import did_key_from_public_key
-from shared.keys import key_from_jwk
+from shared.keys import key_from_jwk, public_jwk
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BIRTH_CONTEXT = "https://w3id.org/tessera/contexts/birth-certificate/v1"
@@ -70,6 +71,11 @@ class FakeIssuer:
     codes: dict[str, str] = field(default_factory=dict)  # pre-authorized code -> configuration id
     revoked: set[int] = field(default_factory=set)  # status list indices
     next_index: int = 7
+    # SD-JWTs name the issuer by its https URL; the key is in its JWT VC Issuer Metadata (SD-JWT VC §4).
+    sd_issuer_url: bool = False
+    metadata_key: Ed25519PrivateKey | None = None  # publish another key there (a forged metadata answer)
+    # (configuration id, holder public JWK) -> the credential, for issuers outside this module (interop).
+    issue_hook: Callable[[str, dict[str, str]], Any] | None = None
 
     @property
     def did(self) -> str:
@@ -120,6 +126,9 @@ class FakeIssuer:
             return httpx.Response(200, json={"c_nonce": nonce})
         if path == "/credential":
             return self._credential(request)
+        if path == "/.well-known/jwt-vc-issuer":
+            jwk = {**public_jwk((self.metadata_key or self.key).public_key), "kid": "k1"}
+            return httpx.Response(200, json={"issuer": self.base, "jwks": {"keys": [jwk]}})
         if path == "/status/1":
             return httpx.Response(200, json=self.status_list_credential())
         return httpx.Response(404)
@@ -138,7 +147,10 @@ class FakeIssuer:
             _, claims = jose.verify_compact(proof, key=holder, typ="openid4vci-proof+jwt")
             if claims.get("nonce") not in self.nonces or claims.get("aud") != self.base:
                 return httpx.Response(400, json={"error": "invalid_proof"})
-            credential: Any = self._issue(config_id, header["jwk"], holder)
+            if self.issue_hook is not None:
+                credential: Any = self.issue_hook(config_id, header["jwk"])
+            else:
+                credential = self._issue(config_id, header["jwk"], holder)
             if self.tamper:
                 credential = _tamper(credential)
             out.append({"credential": credential})
@@ -172,12 +184,13 @@ class FakeIssuer:
             paths: list[Any] = [("credentialSubject", k) for k in SUBJECT if k != "type"]
             typ = "vc+sd-jwt"
         else:
-            claims = {"iss": did, "vct": BIRTH_VCT, **SD_CLAIMS}
+            claims = {"iss": self.base if self.sd_issuer_url else did, "vct": BIRTH_VCT, **SD_CLAIMS}
             paths = list(SD_CLAIMS)
             typ = "dc+sd-jwt"
+        kid = "k1" if self.sd_issuer_url else method
         issued = sd_jwt.issue(
             claims, disclosable=paths, signer=self.key, holder_key=holder, now=NOW, random_bytes=random_bytes,
-            typ=typ, kid=method, decoys=2,
+            typ=typ, kid=kid, decoys=2,
         )  # fmt: skip
         return str(issued)
 

@@ -173,3 +173,123 @@ def test_receive_and_present_headless(
     assert main(["wallet", "history"]) == 0
     events = [line.split("\t")[1] for line in capsys.readouterr().out.splitlines() if "\t" in line]
     assert events == ["received", "presented", "presented", "declined"]
+
+
+def test_qr_of_links_and_of_a_credential_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    link = "openid4vp://?client_id=x&request_uri=https%3A%2F%2Fverifier.example%2Fr%2F1"
+    assert main(["wallet", "qr", link]) == 0
+    out = capsys.readouterr().out
+    assert "▀" in out and out.rstrip().endswith(link) and "Presentation request" in out
+    assert main(["wallet", "qr", "http://evil.example/offer"]) == 2
+    assert "[insecure_transport]" in capsys.readouterr().err
+    svg = tmp_path / "offer.svg"
+    offer = "openid-credential-offer://?credential_offer_uri=x"
+    assert main(["wallet", "--lang", "fr", "qr", offer, "--svg", str(svg)]) == 0
+    assert "<title>Offre d’attestation</title>" in svg.read_text()
+
+    assert main(["wallet", "init"]) == 0
+    _seed(tmp_path / "wallet" / "wallet.db")
+    capsys.readouterr()
+    assert main(["wallet", "qr", "--credential", "c-0011"]) == 0
+    payload = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert payload.startswith("TSR1:")
+    assert main(["wallet", "qr", "--decode", payload]) == 0
+    decoded = capsys.readouterr().out
+    assert "issuer: https://registry.example" in decoded and "Amara" not in decoded  # no claim values by default
+    assert main(["wallet", "qr", "--credential", "c-0011", "--reveal", "birth_date"]) == 0
+    payload = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert main(["wallet", "qr", "--decode", payload]) == 0
+    assert "birth_date: 2026-01-10" in capsys.readouterr().out
+    assert main(["wallet", "qr", "--credential", "c-0011", "--reveal", "no_such_claim"]) == 2
+    assert "[not_found]" in capsys.readouterr().err
+    assert main(["wallet", "qr", "--decode", "TSR1:not base45!"]) == 2
+    assert "[malformed]" in capsys.readouterr().err
+
+
+def test_trust_list_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["wallet", "init"]) == 0
+    capsys.readouterr()
+    assert main(["wallet", "trust", "list"]) == 0
+    assert "empty" in capsys.readouterr().out
+    school = "decentralized_identifier:did:web:school.example"
+    assert main(["wallet", "trust", "add", school, "--name", "City School"]) == 0
+    assert main(["wallet", "trust"]) == 0
+    assert f"{school}\tCity School" in capsys.readouterr().out
+    assert main(["wallet", "trust", "remove", school]) == 0
+    assert main(["wallet", "trust", "remove", school]) == 2
+    assert "[not_found]" in capsys.readouterr().err
+
+
+def test_change_passphrase(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["wallet", "init"]) == 0
+    monkeypatch.setenv("TESSERA_WALLET_NEW_PASSPHRASE", "short")
+    assert main(["wallet", "passphrase"]) == 2
+    assert "[weak_passphrase]" in capsys.readouterr().err
+    monkeypatch.setenv("TESSERA_WALLET_NEW_PASSPHRASE", "a brand new passphrase")
+    assert main(["wallet", "passphrase"]) == 0
+    assert "Passphrase changed." in capsys.readouterr().out
+    assert main(["wallet", "list"]) == 2  # the old one no longer opens it
+    assert "[wrong_passphrase]" in capsys.readouterr().err
+    monkeypatch.setenv("TESSERA_WALLET_PASSPHRASE", "a brand new passphrase")
+    assert main(["wallet", "list"]) == 0
+    monkeypatch.setenv("TESSERA_WALLET_PASSPHRASE", "not the current one")
+    assert main(["wallet", "passphrase"]) == 2
+    assert "[wrong_passphrase]" in capsys.readouterr().err
+
+
+def test_receive_copies(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from shared.did import DidResolver
+    from tests.wallet.fakes import NOW, FakeIssuer, client_for
+    from wallet import cli
+    from wallet.client import Client
+    from wallet.transport import Http
+
+    issuer = FakeIssuer()
+
+    def fake_client(wallet: Wallet) -> Client:
+        wallet.now = lambda: NOW
+        wallet.resolver = DidResolver()
+        return Client(wallet, Http(client_for(issuer)), clock=NOW.timestamp)
+
+    monkeypatch.setattr(cli, "_client", fake_client)
+    assert main(["wallet", "init"]) == 0
+    assert main(["wallet", "receive", issuer.offer("birth_sd"), "--tx-code", "493536", "--copies", "2"]) == 0
+    assert capsys.readouterr().out.count("Received Birth certificate") == 2
+    # The fake issuer's batch_size is 3: a fourth copy is not asked for, and the person is told.
+    assert main(["wallet", "receive", issuer.offer("birth_sd", "code-2"), "--tx-code", "493536", "--copies", "4"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("Received") == 3 and "at most 3 copies" in captured.err
+    with pytest.raises(SystemExit):
+        main(["wallet", "receive", issuer.offer("birth_sd"), "--copies", "0"])
+
+
+def test_wallet_without_a_command_opens_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tessera wallet`` runs the Textual app; a pilot drives it headless instead of a real terminal."""
+    import asyncio
+
+    from textual.widgets import Input
+
+    from wallet.ui.app import UnlockScreen, WalletApp
+    from wallet.ui.screens import ListScreen
+
+    seen: list[str] = []
+
+    def run_with_pilot(app: WalletApp) -> None:
+        async def drive() -> None:
+            async with app.run_test(size=(80, 24)) as pilot:
+                assert isinstance(app.screen, UnlockScreen)
+                seen.append(app.t.lang)
+                app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert isinstance(app.screen, ListScreen)
+                seen.append(str(app.settings.path))
+                await pilot.press("q")
+
+        asyncio.run(drive())
+
+    monkeypatch.setattr(WalletApp, "run", run_with_pilot)
+    assert main(["wallet", "--lang", "fr"]) == 0
+    assert seen == ["fr", str(tmp_path / "wallet" / "wallet.db")]
+    assert (tmp_path / "wallet" / "wallet.db").exists()  # first run created it

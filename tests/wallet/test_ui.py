@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, ListView, Static
+from textual.widgets import DataTable, Input, ListView, OptionList, Static
 
 from shared.did import DidResolver
 from tests.wallet.conftest import PASSPHRASE
@@ -83,9 +83,10 @@ async def test_unlock_receive_list_detail_present_history(tmp_path: Path) -> Non
 
         # list: one card with type, issuer, validity and status in words
         assert isinstance(app.screen, ListScreen)
-        cards = app.screen.query_one("#cards", ListView)
-        assert len(cards.children) == 1
-        card = str(cards.children[0].query_one(Static).render())
+        cards = app.screen.query_one("#cards", OptionList)
+        assert cards.option_count == 1
+        card = str(cards.get_option_at_index(0).prompt)
+        assert card.startswith("> ")  # the current card is marked in words, not only by colour
         assert "Birth certificate" in card and "Civil Registry" in card and "Status: unknown" in card
 
         # detail: claims with the issuer's labels
@@ -201,3 +202,104 @@ async def test_markup_in_claim_values_is_plain_text(tmp_path: Path) -> None:
         app.push_screen(DetailScreen(record))
         await pilot.pause()
         assert "given_name: [b red]Mallory[/]" in texts(app, ".claim")
+
+
+async def test_qr_keys_on_receive_present_and_detail(tmp_path: Path) -> None:
+    from wallet import compact
+    from wallet.ui.tools import QrScreen
+
+    issuer, verifier = FakeIssuer(), FakeVerifier(dcql=SD_QUERY)
+    app = make_app(tmp_path, issuer, verifier)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        # receive: F2 with nothing pasted says why; with a link it shows the code and the link as text
+        await pilot.press("r")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiveScreen) and "[malformed]" in texts(app, "#receive-message")
+        offer = issuer.offer("birth_sd")
+        app.screen.query_one("#offer-link", Input).value = offer
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, QrScreen)
+        drawn = texts(app, "#qr")
+        assert drawn == app.screen.code.text() and "▀" in drawn
+        caption = texts(app, "#qr-caption")
+        assert "Credential offer" in caption and offer in caption
+        assert "taller than the screen" in caption  # an offer by value needs more than 24 lines
+        await pilot.press("i")
+        await pilot.pause()
+        assert texts(app, "#qr") == app.screen.code.text(invert=True)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiveScreen)
+        assert app.screen.query_one("#offer-link", Input).value == offer  # nothing lost
+        await paste(pilot, "#offer-link", offer)
+        await settle(pilot)
+        await paste(pilot, "#tx-code", "493536")
+        await settle(pilot)
+
+        # present: the request link by reference fits an 80x24 terminal
+        await pilot.press("p")
+        app.screen.query_one("#request-link", Input).value = verifier.link()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, QrScreen)
+        assert "Presentation request" in texts(app, "#qr-caption")
+        assert app.screen.code.payload == verifier.link()
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+
+        # detail: a compact summary, without claim values
+        assert isinstance(app.screen, ListScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, QrScreen)
+        summary = compact.decode_summary(app.screen.code.payload)
+        assert summary[compact.NAME] == "Birth certificate" and summary[compact.ISSUER] == issuer.did
+        assert compact.CLAIMS not in summary
+        assert "not a proof" in texts(app, "#qr-caption")
+
+
+async def test_change_passphrase_in_the_app(tmp_path: Path) -> None:
+    from wallet.ui.tools import PassphraseScreen
+    from wallet.vault import Vault
+
+    issuer, verifier = FakeIssuer(), FakeVerifier(dcql=SD_QUERY)
+    app = make_app(tmp_path, issuer, verifier)
+    new = "another long passphrase"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, PassphraseScreen)
+        # the repeat differs: nothing changes
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await type_text(pilot, new)
+        await pilot.press("enter")
+        await type_text(pilot, new + "x")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "differ" in texts(app, "#passphrase-message")
+        # a wrong current passphrase is said in one line
+        for selector, value in (("#old-passphrase", "wrong one!"), ("#new-passphrase", new)):
+            app.screen.query_one(selector, Input).value = value
+        await paste(pilot, "#repeat-passphrase", new)
+        await settle(pilot)
+        assert "[wrong_passphrase]" in texts(app, "#passphrase-message")
+        for selector, value in (("#old-passphrase", PASSPHRASE), ("#new-passphrase", new)):
+            app.screen.query_one(selector, Input).value = value
+        await paste(pilot, "#repeat-passphrase", new)
+        await settle(pilot)
+        assert isinstance(app.screen, ListScreen)
+    vault = Vault.open(tmp_path / "wallet.db")
+    vault.unlock(new)
+    vault.close()

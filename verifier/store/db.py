@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, Table, create_engine, delete, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -24,6 +24,7 @@ from verifier.store.models import ApiKeyRow, SessionRow, SigningKeyRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 OPEN_STATUSES = ("pending", "fetched")
+SESSIONS = cast(Table, SessionRow.__table__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -72,6 +73,24 @@ class SessionRecord:
     claims: dict[str, Any] | None
 
     @classmethod
+    def of_mapping(cls, row: Any) -> SessionRecord:
+        """From a Core result row (the hot paths skip the ORM: a fraction of the per-query overhead)."""
+        return cls(
+            row.id,
+            row.policy,
+            row.request_id,
+            row.client_id,
+            row.nonce,
+            row.state,
+            row.status,
+            row.created_at,
+            row.expires_at,
+            row.completed_at,
+            json.loads(row.verdict) if row.verdict else None,
+            json.loads(row.claims) if row.claims else None,
+        )
+
+    @classmethod
     def of(cls, row: SessionRow) -> SessionRecord:
         return cls(
             row.id,
@@ -101,9 +120,10 @@ class Store:
             db.add(ApiKeyRow(key_id=key_id, key_hash=key_hash, created_at=now, revoked=False))
 
     def api_key_hash(self, key_id: str) -> str | None:
-        with self._session() as db:
-            row = db.get(ApiKeyRow, key_id)
-            return None if row is None or row.revoked else row.key_hash
+        table = ApiKeyRow.__table__
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table.c.key_hash, table.c.revoked).where(table.c.key_id == key_id)).first()
+        return None if row is None or row.revoked else str(row.key_hash)
 
     # --- the verifier's signing key ----------------------------------------------------------
 
@@ -125,41 +145,46 @@ class Store:
 
     # --- sessions ----------------------------------------------------------------------------
 
+    # The session paths run several times per session and use SQLAlchemy Core on the mapped table
+    # (compiled-statement cache, no unit of work): the ORM's per-query overhead was most of a session's
+    # server time in benchmarks/bench_verifier.py.
+
     def add_session(self, row: SessionRow) -> None:
-        with self._session.begin() as db:
-            db.add(row)
+        values = {c.name: getattr(row, c.key) for c in SESSIONS.columns}
+        with self.engine.begin() as connection:
+            connection.execute(SESSIONS.insert().values(**values))
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        with self._session() as db:
-            row = db.get(SessionRow, session_id)
-            return None if row is None else SessionRecord.of(row)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(SESSIONS).where(SESSIONS.c.id == session_id)).first()
+        return None if row is None else SessionRecord.of_mapping(row)
 
     def session_by_request(self, request_id: str) -> SessionRecord | None:
-        with self._session() as db:
-            row = db.scalars(select(SessionRow).where(SessionRow.request_id == request_id)).first()
-            return None if row is None else SessionRecord.of(row)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(SESSIONS).where(SESSIONS.c.request_id == request_id)).first()
+        return None if row is None else SessionRecord.of_mapping(row)
 
     def mark_fetched(self, session_id: str) -> None:
-        with self._session.begin() as db:
+        with self.engine.begin() as db:
             db.execute(
-                update(SessionRow)
-                .where(SessionRow.id == session_id, SessionRow.status == "pending")
+                update(SESSIONS)
+                .where(SESSIONS.c.id == session_id, SESSIONS.c.status == "pending")
                 .values(status="fetched")
             )
 
     def claim(self, session_id: str, now: int) -> bool:
         """Move an open, unexpired session to ``processing``; False if it was not open (or no longer)."""
-        with self._session.begin() as db:
+        with self.engine.begin() as db:
             result = db.execute(
-                update(SessionRow)
+                update(SESSIONS)
                 .where(
-                    SessionRow.id == session_id,
-                    SessionRow.status.in_(OPEN_STATUSES),
-                    SessionRow.expires_at > now,
+                    SESSIONS.c.id == session_id,
+                    SESSIONS.c.status.in_(OPEN_STATUSES),
+                    SESSIONS.c.expires_at > now,
                 )
                 .values(status="processing")
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)
 
     def finish(
         self,
@@ -171,10 +196,10 @@ class Store:
         verdict: dict[str, Any] | None,
         claims: dict[str, Any] | None,
     ) -> None:
-        with self._session.begin() as db:
+        with self.engine.begin() as db:
             db.execute(
-                update(SessionRow)
-                .where(SessionRow.id == session_id, SessionRow.status == "processing")
+                update(SESSIONS)
+                .where(SESSIONS.c.id == session_id, SESSIONS.c.status == "processing")
                 .values(
                     status=status,
                     completed_at=now,

@@ -104,6 +104,9 @@ class UnlockScreen(Screen[None]):
 class WalletApp(App[None]):
     CSS_PATH = "wallet.tcss"
     TITLE = "Tessera"
+    # The command palette's own strings are not translatable, and its "^p palette" footer entry pushed
+    # the list screen's last key (q Quit) off an 80-column footer (seen in the list snapshot).
+    ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()

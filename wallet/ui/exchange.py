@@ -33,8 +33,26 @@ class Outcome(Message):
         self.kind, self.value, self.error = kind, value, error
 
 
+def show_link_qr(screen: WalletScreen, link: str, say: Any) -> None:
+    """Push the QR screen for ``link``, or say in one line why it cannot be shown."""
+    from wallet import qr  # noqa: PLC0415
+    from wallet.ui.tools import QrScreen  # noqa: PLC0415
+
+    try:
+        code = qr.for_link(link)
+    except TesseraError as exc:
+        say(error_line(exc))
+        return
+    t = screen.t
+    caption = {"offer": t("Credential offer"), "request": t("Presentation request"), "link": t("Link")}[code.kind]
+    screen.app.push_screen(QrScreen(code, caption))
+
+
 class ReceiveScreen(WalletScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("f2", "show_qr", "Show QR"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,6 +71,9 @@ class ReceiveScreen(WalletScreen):
 
     def _say(self, text: str) -> None:
         self.query_one("#receive-message", Static).update(text)
+
+    def action_show_qr(self) -> None:
+        show_link_qr(self, self.query_one("#offer-link", Input).value, self._say)
 
     @on(Input.Submitted, "#offer-link")
     def fetch(self, event: Input.Submitted) -> None:
@@ -102,7 +123,14 @@ class ReceiveScreen(WalletScreen):
 
 
 class PresentScreen(WalletScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("f2", "show_qr", "Show QR"),
+    ]
+
+    def action_show_qr(self) -> None:
+        message = self.query_one("#present-message", Static)
+        show_link_qr(self, self.query_one("#request-link", Input).value, message.update)
 
     def compose(self) -> ComposeResult:
         yield Header()

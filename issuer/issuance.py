@@ -1,0 +1,294 @@
+"""OpenID4VCI 1.0 (pre-authorized code flow): metadata, token, nonce and credential endpoints.
+
+Sections cited are OpenID4VCI 1.0 (final). Choices:
+
+- Token (§6): the pre-authorized code is redeemed by one conditional UPDATE (``status = 'pending'``),
+  so of any number of parallel redemptions exactly one gets an access token; a wrong ``tx_code`` counts
+  an attempt and the offer is invalidated after ``tx_code_max_attempts`` (§6.1, and Security
+  Considerations on ``tx_code`` brute force). Every failure is ``invalid_grant`` (§6.3).
+- Nonce (§7): a random ``c_nonce`` stored hashed with an expiry; consumed by one conditional UPDATE,
+  so 50 parallel credential requests with one nonce yield one credential.
+- Credential (§8): one request per credential configuration of the offer (the offer row is locked while
+  issuing, so two requests cannot both issue it); ``proofs.jwt`` (§8.2, Appendix F.1) with ``typ``
+  ``openid4vci-proof+jwt``, ``alg`` EdDSA or ES256, the holder key as ``jwk`` in the header, ``aud`` =
+  the credential issuer, ``iat`` within ``proof_max_age_seconds`` (and not in the future beyond the
+  clock skew), ``nonce`` a live ``c_nonce``. Batch issuance (§8.2): up to ``batch_size`` proofs, each
+  a *different* key — one holder key per credential, so verifiers cannot link presentations by key.
+- Claims leave the database once every configuration of the offer has been issued (unless retention
+  is on, in which case the record keeps its own sealed copy).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import select, update
+
+from issuer.catalogue import claims_metadata, display_metadata
+from issuer.credentials import StatusRef, build, valid_until
+from issuer.http import ApiError
+from issuer.service import PRE_AUTH_GRANT, IssuerService, constant_time_equal, sha256_hex
+from issuer.store import status as status_store
+from issuer.store.models import AccessTokenRow, CredentialRow, NonceRow, OfferRow, RecordRow
+from shared import jose
+from shared.crypto import PublicKey
+from shared.errors import TesseraError
+from shared.keys import jwk_thumbprint, key_from_jwk
+
+PROOF_TYP: Final = "openid4vci-proof+jwt"
+NO_STORE: Final = {"Cache-Control": "no-store"}
+
+
+def _grant_error(description: str) -> ApiError:
+    return ApiError("invalid_grant", description, headers=NO_STORE)
+
+
+def _proof_error(description: str) -> ApiError:
+    return ApiError("invalid_proof", description)
+
+
+class Issuance:
+    def __init__(self, service: IssuerService) -> None:
+        self.s = service
+
+    @property
+    def base(self) -> str:
+        return self.s.settings.base_url
+
+    # --- metadata (§12.2, RFC 8414) ------------------------------------------------------------------
+
+    def issuer_metadata(self) -> dict[str, Any]:
+        configs: dict[str, Any] = {}
+        proof_types = {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]}}
+        for ctype in self.s.catalogue.types.values():
+            meta = {"display": display_metadata(ctype), "claims": claims_metadata(ctype)}
+            for fmt in ctype.formats:
+                entry: dict[str, Any] = {"format": fmt, "scope": ctype.name}
+                if fmt == "dc+sd-jwt":
+                    entry |= {"vct": ctype.vct, "cryptographic_binding_methods_supported": ["jwk"]}
+                    entry["credential_signing_alg_values_supported"] = ["EdDSA"]
+                else:
+                    contexts = ["https://www.w3.org/ns/credentials/v2", *([ctype.context] if ctype.context else [])]
+                    entry["credential_definition"] = {
+                        "@context": contexts,
+                        "type": ["VerifiableCredential", ctype.name],
+                    }
+                    entry["cryptographic_binding_methods_supported"] = ["jwk" if fmt == "vc+sd-jwt" else "did:jwk"]
+                    entry["credential_signing_alg_values_supported"] = (
+                        [ctype.cryptosuite] if fmt == "ldp_vc" else ["EdDSA"]
+                    )
+                entry["proof_types_supported"] = proof_types
+                entry["credential_metadata"] = meta
+                configs[ctype.configuration_id(fmt)] = entry
+        return {
+            "credential_issuer": self.base,
+            "credential_endpoint": f"{self.base}/credential",
+            "nonce_endpoint": f"{self.base}/nonce",
+            "batch_credential_issuance": {"batch_size": self.s.settings.batch_size},
+            "display": [{"name": self.s.settings.issuer_name, "locale": "en"}],
+            "credential_configurations_supported": configs,
+        }
+
+    def authorization_server_metadata(self) -> dict[str, Any]:
+        return {
+            "issuer": self.base,
+            "token_endpoint": f"{self.base}/token",
+            "grant_types_supported": [PRE_AUTH_GRANT],
+            "pre-authorized_grant_anonymous_access_supported": True,
+            "response_types_supported": [],
+        }
+
+    # --- token (§6) -----------------------------------------------------------------------------------
+
+    def token(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("grant_type") != PRE_AUTH_GRANT:
+            raise ApiError(
+                "unsupported_grant_type", "Only the pre-authorized code grant is supported.", headers=NO_STORE
+            )
+        code = form.get("pre-authorized_code")
+        if not code or len(code) > 200:
+            raise ApiError("invalid_request", "pre-authorized_code is required.", headers=NO_STORE)
+        now = int(self.s.now())
+        tx_code = form.get("tx_code")
+        with self.s.db.tx() as session:
+            offer = session.scalars(select(OfferRow).where(OfferRow.code_hash == sha256_hex(code))).first()
+            if offer is None or offer.status != "pending" or offer.expires_at <= now:
+                raise _grant_error("The pre-authorized code is not valid, has expired or was already used.")
+            if offer.tx_code_hash is not None:
+                right = tx_code is not None and constant_time_equal(
+                    sha256_hex(f"{offer.id}:{tx_code}"), offer.tx_code_hash
+                )
+                if not right:
+                    attempts = offer.tx_attempts + 1
+                    dead = attempts >= self.s.settings.tx_code_max_attempts
+                    session.execute(
+                        update(OfferRow)
+                        .where(OfferRow.id == offer.id, OfferRow.status == "pending")
+                        .values(tx_attempts=OfferRow.tx_attempts + 1, **({"status": "invalidated"} if dead else {}))
+                    )
+                    wrong = _grant_error(
+                        "The transaction code is not correct." + (" The offer is now invalid." if dead else "")
+                    )
+                    # the attempt must count even though the request fails: commit it, then refuse
+                    session.commit()
+                    raise wrong
+            won = session.execute(
+                update(OfferRow)
+                .where(OfferRow.id == offer.id, OfferRow.status == "pending")
+                .values(status="redeemed", redeemed_at=now)
+            )
+            if getattr(won, "rowcount", 0) != 1:
+                raise _grant_error("The pre-authorized code was already used.")
+            access_token = self.s.token(32)
+            ttl = self.s.settings.access_token_ttl_seconds
+            session.add(
+                AccessTokenRow(
+                    token_hash=sha256_hex(access_token), offer_id=offer.id, expires_at=now + ttl, used_at=None
+                )
+            )
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl}
+
+    # --- nonce (§7) -----------------------------------------------------------------------------------
+
+    def nonce(self) -> dict[str, Any]:
+        value = self.s.token(32)
+        with self.s.db.tx() as session:
+            expires = int(self.s.now()) + self.s.settings.nonce_ttl_seconds
+            session.add(NonceRow(nonce_hash=sha256_hex(value), expires_at=expires, used_at=None))
+        return {"c_nonce": value}
+
+    # --- credential (§8) ------------------------------------------------------------------------------
+
+    def _holder_keys(self, proofs: Any) -> tuple[list[PublicKey], str]:
+        """The holder keys of the proofs (checked but for the nonce) and the one nonce they all carry."""
+        if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list):
+            raise ApiError("invalid_credential_request", 'proofs must be {"jwt": [ … ]}')
+        jwts = proofs["jwt"]
+        if not 1 <= len(jwts) <= self.s.settings.batch_size:
+            raise ApiError("invalid_credential_request", f"send 1 to {self.s.settings.batch_size} proofs")
+        now = self.s.now()
+        keys, nonces, prints = [], set(), set()
+        for text in jwts:
+            if not isinstance(text, str):
+                raise _proof_error("each proof is a compact JWT")
+            try:
+                decoded = jose.decode_unverified(text, max_bytes=8192)
+                if "jwk" not in decoded.header or any(h in decoded.header for h in ("kid", "x5c", "trust_chain")):
+                    raise _proof_error("the proof names its key with exactly one jwk header")
+                key = key_from_jwk(decoded.header["jwk"])
+                jose.verify_decoded(decoded, key=key, typ=PROOF_TYP)
+            except TesseraError as exc:
+                raise _proof_error(f"the proof is not valid: {exc.message}") from exc
+            claims = decoded.payload
+            if claims.get("aud") != self.base:
+                raise _proof_error("the proof's aud is not this credential issuer")
+            iat = claims.get("iat")
+            skew, max_age = self.s.settings.clock_skew_seconds, self.s.settings.proof_max_age_seconds
+            if not isinstance(iat, int) or isinstance(iat, bool) or not now - max_age <= iat <= now + skew:
+                raise _proof_error("the proof's iat is missing, too old or in the future")
+            nonce = claims.get("nonce")
+            if not isinstance(nonce, str):
+                raise ApiError("invalid_nonce", "the proof carries no c_nonce; get one from the nonce endpoint")
+            nonces.add(nonce)
+            thumb = jwk_thumbprint(key)
+            if thumb in prints:
+                raise _proof_error("each credential of a batch needs its own holder key")
+            prints.add(thumb)
+            keys.append(key)
+        if len(nonces) != 1:
+            raise ApiError("invalid_nonce", "all proofs of one request carry the same c_nonce")
+        return keys, nonces.pop()
+
+    def credential(self, authorization: str | None, body: Any) -> dict[str, Any]:
+        token = authorization[7:].strip() if authorization and authorization[:7].lower() == "bearer " else None
+        if not token:
+            raise ApiError(
+                "invalid_token", "An access token is required.", status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        if not isinstance(body, dict):
+            raise ApiError("invalid_credential_request", "the request is a JSON object")
+        config_id = body.get("credential_configuration_id")
+        if not isinstance(config_id, str):
+            raise ApiError("invalid_credential_request", "credential_configuration_id is required")
+        keys, nonce = self._holder_keys(body.get("proofs"))
+        moment = int(self.s.now())
+        now = datetime.fromtimestamp(moment, UTC)
+        active = self.s.identity.active()  # before the transaction: SQLite allows one writer, even to us
+        with self.s.db.tx() as session:
+            tok = session.get(AccessTokenRow, sha256_hex(token))
+            if tok is None or tok.expires_at <= moment:
+                raise ApiError(
+                    "invalid_token",
+                    "The access token is not valid or has expired.",
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+            used = session.execute(
+                update(NonceRow)
+                .where(
+                    NonceRow.nonce_hash == sha256_hex(nonce), NonceRow.used_at.is_(None), NonceRow.expires_at > moment
+                )
+                .values(used_at=moment)
+            )
+            if getattr(used, "rowcount", 0) != 1:
+                raise ApiError("invalid_nonce", "The c_nonce is not valid, has expired or was already used.")
+            offer = session.scalars(select(OfferRow).where(OfferRow.id == tok.offer_id).with_for_update()).one()
+            allowed = json.loads(offer.configuration_ids)
+            if config_id not in allowed:
+                raise ApiError("unknown_credential_configuration", "The offer does not include this credential.")
+            ctype, fmt = self.s.catalogue.configuration(config_id)
+            record = session.get(RecordRow, offer.record_id)
+            if record is None or record.status == "revoked" or offer.claims_sealed is None:
+                raise ApiError("invalid_credential_request", "This offer can no longer be used.")
+            done = {
+                c.format for c in session.scalars(select(CredentialRow).where(CredentialRow.record_id == record.id))
+            }
+            if fmt in done:
+                raise ApiError("invalid_credential_request", "This credential was already issued for this offer.")
+            claims = self.s.open_json(offer.claims_sealed)
+            kind = status_store.TOKEN if fmt == "dc+sd-jwt" else status_store.BITSTRING
+            until = valid_until(ctype, now)
+            issued = []
+            for holder in keys:
+                cred_id = self.s.token(16)
+                list_id, idx = status_store.allocate(
+                    session,
+                    kind=kind,
+                    credential_id=cred_id,
+                    size=self.s.settings.status_list_size,
+                    now=moment,
+                    random_bytes=self.s.random_bytes,
+                )
+                issued.append(
+                    build(
+                        fmt,
+                        ctype,
+                        claims,
+                        key=active,
+                        holder=holder,
+                        status=StatusRef(list_id, idx),
+                        base_url=self.base,
+                        now=now,
+                        random_bytes=self.s.random_bytes,
+                    )
+                )
+                session.add(
+                    CredentialRow(
+                        id=cred_id,
+                        record_id=record.id,
+                        format=fmt,
+                        status_list_id=list_id,
+                        status_idx=idx,
+                        holder_thumbprint=jwk_thumbprint(holder),
+                        issued_at=moment,
+                        valid_until=int(until.timestamp()) if until else None,
+                    )
+                )
+            if record.status == "offered":
+                record.status, record.issued_at = "issued", moment
+            record.updated_at = moment
+            if done | {fmt} >= {self.s.catalogue.configuration(c)[1] for c in allowed}:
+                offer.status, offer.claims_sealed = "issued", None  # data minimization: the claims go
+        return {"credentials": [{"credential": c} for c in issued]}

@@ -1,0 +1,109 @@
+"""Issuer settings: ``TESSERA_ISSUER_*`` environment variables over the ``[issuer]`` table of an optional
+TOML file (``--config``), over defaults. Command-line options override all of them.
+
+The embedded default database and the key-encryption key file live in the user's data directory
+(``platformdirs``), so a first ``tessera issuer serve`` works without any configuration.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import MalformedError
+
+DEFAULT_PORT = 8100
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("tessera", appauthor=False)) / "issuer"
+
+
+class IssuerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TESSERA_ISSUER_", extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # The base URL wallets reach; default http://HOST:PORT. An https URL makes the issuer's DID a
+    # did:web of it; otherwise a did:key of its first signing key (local runs, tests).
+    public_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Default: sqlite under data_dir (resolved by ``resolved_database_url``).
+    database_url: str | None = None
+    config: Path | None = None
+    # 32-byte key (base64url) that seals signing-key seeds and pending offer claims at rest. Without
+    # one, ``key_encryption_key_file`` (default ``data_dir/key-encryption.key``) is created with mode 0600
+    # — fine for one host; replicas must share the key, so set it explicitly there.
+    key_encryption_key: str | None = None
+    key_encryption_key_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_body_bytes: int = Field(default=256_000, ge=1024)
+    catalogue: Path | None = None  # default: the packaged issuer/catalogue.toml
+    issuer_name: str = "Tessera issuer"
+    # Data minimization: claims are kept only while an offer is pending, unless retention is on.
+    retain_claims: bool = False
+    offer_ttl_seconds: int = Field(default=7 * 86_400, ge=60)
+    access_token_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
+    nonce_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
+    proof_max_age_seconds: int = Field(default=300, ge=10)
+    clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+    tx_code_length: int = Field(default=6, ge=4, le=12)
+    tx_code_max_attempts: int = Field(default=3, ge=1, le=10)
+    batch_size: int = Field(default=10, ge=1, le=100)
+    status_list_size: int = Field(default=131_072, ge=131_072)
+    status_list_ttl_seconds: int = Field(default=300, ge=0)
+    # POST /credentials/issue (W3C VC API) without an API key: for test-suite runs only.
+    vc_api_open: bool = False
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'issuer.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_encryption_key_file or self.data_dir / "key-encryption.key"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise MalformedError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MalformedError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> IssuerSettings:
+    """Settings from defaults < the TOML ``[issuer]`` table < environment < ``overrides`` (not None)."""
+    from_env = IssuerSettings()
+    values: dict[str, Any] = {}
+    config = config or from_env.config
+    if config is not None:
+        table = read_toml(config).get("issuer", {})
+        if not isinstance(table, dict):
+            raise MalformedError("[issuer] in the config file must be a table")
+        values.update(table)
+        values["config"] = config
+    values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return IssuerSettings(**values)
+    except ValueError as exc:  # pydantic's ValidationError: one line per bad setting, no traceback
+        raise MalformedError(f"invalid issuer settings: {exc}"[:2000]) from exc

@@ -1,0 +1,192 @@
+// Oracle: an independent OpenID4VP 1.0 wallet, built on @openid4vc/openid4vp 0.4.6 (request side and
+// response side) with @sd-jwt/sd-jwt-vc 0.19.0 for the presentation itself. It runs one whole session
+// against a verifier over real HTTP.
+//
+// Reads one JSON request on stdin, writes one JSON result on stdout (exit 0 whenever the request was
+// understood; non-zero with {"error": ...} when the harness or the library failed).
+//
+//   {"op": "present",
+//    "link": "openid4vp://?client_id=decentralized_identifier:did:key:…&request_uri=http://127.0.0.1:…",
+//    "credentials": {"<dcql credential query id>": sdJwt},   // the SD-JWT VCs to present
+//    "holderJwk": private JWK (Ed25519 or P-256),           // the key in the credentials' cnf
+//    "reveal": [top-level claim names]}                     // selectively disclosed claims
+//     -> {"clientId", "clientPrefix", "didUrl", "nonce", "responseUri", "clientName", "clientMetadata",
+//         "purpose", "dcqlQuery", "version", "responseStatus", "responseBody"}
+//
+// What the library does here (all of it through its public API, Openid4vpClient):
+//   1. parseOpenid4vpAuthorizationRequest: parses the openid4vp:// link (a JAR by reference);
+//   2. resolveOpenId4vpAuthorizationRequest: fetches request_uri (GET), checks typ oauth-authz-req+jwt,
+//      checks the JWT signer method is "did" for the decentralized_identifier: prefix and that the
+//      signing DID is the client_id's DID, validates the request payload (response_type, response_mode,
+//      response_uri, nonce, dcql_query, client_metadata) and that client_id matches the link's;
+//   3. createOpenid4vpAuthorizationResponse: builds and validates the response payload (state copied);
+//   4. submitOpenid4vpAuthorizationResponse: the direct_post form POST to response_uri.
+// What this script supplies as callbacks: JWS verification of the request object (Ed25519 did:key
+// resolved offline with node:crypto), hashing, and fetch (the global fetch). The KB-JWT is made by
+// @sd-jwt/sd-jwt-vc with aud = the full client_id and the request's nonce (OpenID4VP Appendix B.3.6).
+
+import crypto from 'node:crypto';
+
+import {Openid4vpClient} from '@openid4vc/openid4vp';
+import {setGlobalConfig} from '@openid4vc/utils';
+import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
+import {ES256, digest} from '@sd-jwt/crypto-nodejs';
+
+// the verifier under test listens on http://127.0.0.1 (no TLS in tests)
+setGlobalConfig({allowInsecureUrls: true});
+
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+function base58btcDecode(text) {
+  let n = 0n;
+  for(const ch of text) {
+    const v = B58.indexOf(ch);
+    if(v < 0) {
+      throw new Error('invalid base58btc');
+    }
+    n = n * 58n + BigInt(v);
+  }
+  const bytes = [];
+  while(n > 0n) {
+    bytes.unshift(Number(n % 256n));
+    n /= 256n;
+  }
+  for(const ch of text) {
+    if(ch !== '1') {
+      break;
+    }
+    bytes.unshift(0);
+  }
+  return Buffer.from(bytes);
+}
+
+// did:key with an Ed25519 key (z6Mk…) → public JWK; the fragment must repeat the key (did:key §3.1.1)
+function jwkFromDidKeyUrl(didUrl) {
+  const [did, fragment] = didUrl.split('#');
+  if(!did.startsWith('did:key:z')) {
+    throw new Error(`only did:key is resolved offline, not ${did}`);
+  }
+  const mb = did.slice('did:key:'.length);
+  if(fragment !== undefined && fragment !== mb) {
+    throw new Error('the did:key fragment must repeat the key');
+  }
+  const bytes = base58btcDecode(mb.slice(1));
+  if(bytes[0] !== 0xed || bytes[1] !== 0x01 || bytes.length !== 34) {
+    throw new Error('only Ed25519 did:key is supported here');
+  }
+  return {kty: 'OKP', crv: 'Ed25519', x: bytes.subarray(2).toString('base64url')};
+}
+
+async function verifyJwt(signer, {header, compact}) {
+  if(signer.method !== 'did') {
+    return {verified: false};
+  }
+  const jwk = jwkFromDidKeyUrl(signer.didUrl);
+  if(header.alg !== 'EdDSA') {
+    return {verified: false, signerJwk: jwk};
+  }
+  const [h, p, s] = compact.split('.');
+  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
+  const verified = crypto.verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'));
+  return verified ? {verified: true, signerJwk: jwk} : {verified: false, signerJwk: jwk};
+}
+
+function hash(data, alg) {
+  const name = {'sha-256': 'sha256', 'sha-384': 'sha384', 'sha-512': 'sha512'}[alg.toLowerCase()] ?? 'sha256';
+  return new Uint8Array(crypto.createHash(name).update(data).digest());
+}
+
+function unsupported(what) {
+  return () => {
+    throw new Error(`${what} is not used in this session`);
+  };
+}
+
+const client = new Openid4vpClient({
+  callbacks: {
+    verifyJwt,
+    hash,
+    fetch: (...args) => fetch(...args),
+    signJwt: unsupported('signJwt'),
+    encryptJwe: unsupported('encryptJwe'),
+    decryptJwe: unsupported('decryptJwe')
+  }
+});
+
+async function holderSigner(privateJwk) {
+  if(privateJwk.kty === 'EC') {
+    return {alg: 'ES256', sign: await ES256.getSigner(privateJwk)};
+  }
+  const key = crypto.createPrivateKey({key: privateJwk, format: 'jwk'});
+  return {alg: 'EdDSA', sign: data => crypto.sign(null, Buffer.from(data), key).toString('base64url')};
+}
+
+async function present(request) {
+  const parsed = client.parseOpenid4vpAuthorizationRequest({authorizationRequest: request.link});
+  if(parsed.type !== 'jar') {
+    throw new Error(`expected a request by reference (jar), got ${parsed.type}`);
+  }
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest({authorizationRequestPayload: parsed.params});
+  const payload = resolved.authorizationRequestPayload;
+
+  const holder = await holderSigner(request.holderJwk);
+  const sdjwt = new SDJwtVcInstance({hasher: digest, hashAlg: 'sha-256', kbSigner: holder.sign, kbSignAlg: holder.alg});
+  const frame = Object.fromEntries((request.reveal ?? []).map(name => [name, true]));
+  const vpToken = {};
+  for(const [queryId, credential] of Object.entries(request.credentials)) {
+    const presentation = await sdjwt.present(credential, frame, {
+      kb: {payload: {iat: Math.floor(Date.now() / 1000), aud: payload.client_id, nonce: payload.nonce}}
+    });
+    vpToken[queryId] = [presentation];
+  }
+
+  const created = await client.createOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: payload,
+    authorizationResponsePayload: {vp_token: vpToken}
+  });
+  const submitted = await client.submitOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: payload,
+    authorizationResponsePayload: created.authorizationResponsePayload
+  });
+  const text = await submitted.response.text();
+  return {
+    clientId: payload.client_id,
+    clientPrefix: resolved.client.prefix,
+    didUrl: resolved.client.didUrl ?? null,
+    nonce: payload.nonce,
+    responseUri: payload.response_uri,
+    responseMode: submitted.responseMode,
+    clientName: resolved.client.clientMetadata?.client_name ?? null,
+    clientMetadata: resolved.client.clientMetadata ?? null,
+    // OpenID4VP has no request-level purpose; Tessera adds one (the library keeps unknown members)
+    purpose: payload.purpose ?? null,
+    dcqlQuery: resolved.dcql?.query ?? null,
+    version: resolved.version,
+    state: created.authorizationResponsePayload.state ?? null,
+    responseStatus: submitted.response.status,
+    responseBody: text
+  };
+}
+
+const OPS = {present};
+
+async function main() {
+  const chunks = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk);
+  }
+  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const op = OPS[request?.op];
+  if(!op) {
+    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
+  }
+  return op(request);
+}
+
+main().then(result => {
+  process.stdout.write(JSON.stringify(result) + '\n');
+}, error => {
+  const detail = error?.errorResponse ? ` ${JSON.stringify(error.errorResponse)}` : '';
+  process.stdout.write(JSON.stringify({error: `${error?.name}: ${error?.message}${detail}`, stack: error?.stack}) + '\n');
+  process.exitCode = 2;
+});

@@ -1,0 +1,154 @@
+"""``tessera issuer …``: local commands on the database, client commands over real sockets."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from issuer.app import create_app
+from issuer.settings import IssuerSettings
+from issuer.store import make_engine
+from shared.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "issuer" / "examples" / "birth-certificate.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live(make_settings: Any) -> Iterator[tuple[str, IssuerSettings]]:
+    """The issuer on a real socket on 127.0.0.1, in a thread."""
+    port = _free_port()
+    settings = make_settings(port=port, public_url=None)
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:  # pragma: no cover
+            raise RuntimeError("the issuer did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", settings
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.service.db.dispose()
+
+
+def _db_args(settings: IssuerSettings) -> list[str]:
+    return ["--database-url", settings.resolved_database_url]
+
+
+def test_migrate_and_api_key_create(make_settings: Any, capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    settings = make_settings()
+    monkeypatch.setenv("TESSERA_ISSUER_KEY_ENCRYPTION_KEY", settings.key_encryption_key)
+    monkeypatch.setenv("TESSERA_ISSUER_DATA_DIR", str(settings.data_dir))
+    assert main(["issuer", "migrate", *_db_args(settings)]) == 0
+    assert main(["issuer", "api-key", "create", "--scope", "issue,revoke", "--json", *_db_args(settings)]) == 0
+    key = json.loads(capsys.readouterr().out)["api_key"]
+    assert key.startswith("tsi_")
+    assert main(["issuer", "api-key", "create", "--scope", "admin", *_db_args(settings)]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip().startswith("tsi_") and "shown only once" in out.err
+    assert not (settings.data_dir / "key-encryption.key").exists()  # nothing sealed, no key file made
+    assert main(["issuer", "audit", "verify", *_db_args(settings)]) == 0
+    assert "2 entries" in capsys.readouterr().out
+
+
+def test_api_key_create_refuses_unknown_scopes(make_settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = make_settings()
+    assert main(["issuer", "api-key", "create", "--scope", "root", *_db_args(settings)]) == 2
+    assert "scopes" in capsys.readouterr().err
+
+
+def test_audit_verify_fails_on_tampering(make_settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = make_settings()
+    for _ in range(3):
+        assert main(["issuer", "api-key", "create", "--scope", "issue", *_db_args(settings)]) == 0
+    engine = make_engine(settings.resolved_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE issuer_audit_log SET actor = 'someone-else' WHERE seq = 2"))
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["issuer", "audit", "verify", "--json", *_db_args(settings)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["first_bad_seq"] == 2
+
+
+def test_offer_and_status_commands_over_http(
+    live: tuple[str, IssuerSettings], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    url, settings = live
+    assert main(["issuer", "api-key", "create", "--scope", "admin", "--json", *_db_args(settings)]) == 0
+    key = json.loads(capsys.readouterr().out)["api_key"]
+    args = ["--url", url, "--api-key", key]
+    assert (
+        main(["issuer", "offer", "create", *args, "--type", "BirthCertificate", "--claims", str(EXAMPLE), "--json"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"offer_link", "offer_uri", "tx_code", "record_id"}
+    assert out["offer_link"].startswith("openid-credential-offer://?credential_offer_uri=")
+    assert out["offer_uri"].startswith(url + "/offers/")
+
+    monkeypatch.setenv("TESSERA_ISSUER_API_KEY", key)  # the key may come from the environment
+    assert (
+        main(["issuer", "offer", "create", "--url", url, "--type", "BirthCertificate", "--claims", str(EXAMPLE)]) == 0
+    )
+    text_out = capsys.readouterr().out
+    assert "Transaction code:" in text_out and "Offer link:" in text_out
+
+    assert main(["issuer", "suspend", out["record_id"], *args]) == 1  # nothing issued yet
+    assert "conflict" in capsys.readouterr().err
+    assert main(["issuer", "revoke", out["record_id"], *args]) == 0
+    assert "offered -> revoked" in capsys.readouterr().out
+    assert main(["issuer", "reinstate", out["record_id"], *args]) == 1
+    assert main(["issuer", "revoke", "nope", *args]) == 1
+    assert "not_found" in capsys.readouterr().err
+
+
+def test_offer_create_reports_bad_claims_per_field(
+    live: tuple[str, IssuerSettings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, settings = live
+    assert main(["issuer", "api-key", "create", "--scope", "issue", "--json", *_db_args(settings)]) == 0
+    key = json.loads(capsys.readouterr().out)["api_key"]
+    claims = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    claims["birthDate"] = "10/01/2026"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(claims), encoding="utf-8")
+    code = main(
+        [
+            "issuer",
+            "offer",
+            "create",
+            "--url",
+            url,
+            "--api-key",
+            key,
+            "--type",
+            "BirthCertificate",
+            "--claims",
+            str(bad),
+        ]
+    )
+    assert code == 1
+    assert "birthDate: must be a date written YYYY-MM-DD" in capsys.readouterr().err
+    assert main(["issuer", "revoke", "x", "--url", url, "--api-key", "tsi_wrong"]) == 1
+    assert "invalid_token" in capsys.readouterr().err
