@@ -151,7 +151,7 @@ class VerifierService:
             purge_at=expires_at + EXPIRED_GRACE_SECONDS,
         )
         self.store.add_session(row)
-        record = SessionRecord.of(row)
+        record = SessionRecord.of_mapping(row)
         if client_id_prefix == oid4vp.DID_PREFIX:
             link = oid4vp.build_link(client_id, urls["request_uri"])
             request_uri: str | None = urls["request_uri"]

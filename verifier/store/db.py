@@ -74,24 +74,8 @@ class SessionRecord:
 
     @classmethod
     def of_mapping(cls, row: Any) -> SessionRecord:
-        """From a Core result row (the hot paths skip the ORM: a fraction of the per-query overhead)."""
-        return cls(
-            row.id,
-            row.policy,
-            row.request_id,
-            row.client_id,
-            row.nonce,
-            row.state,
-            row.status,
-            row.created_at,
-            row.expires_at,
-            row.completed_at,
-            json.loads(row.verdict) if row.verdict else None,
-            json.loads(row.claims) if row.claims else None,
-        )
-
-    @classmethod
-    def of(cls, row: SessionRow) -> SessionRecord:
+        """From a Core result row or an ORM row: both expose the columns as attributes (the hot paths
+        skip the ORM: a fraction of the per-query overhead)."""
         return cls(
             row.id,
             row.policy,
