@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import os
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 import nacl.signing
@@ -47,31 +49,9 @@ CREATED = "2026-01-15T09:30:00Z"
 
 
 def birth_certificate(issuer: str) -> dict[str, Any]:
-    """12 claims about the child, the parents and the registration, under the bundled context."""
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/tessera/contexts/birth-certificate/v1"],
-        "id": "urn:uuid:3b5e1e7c-5a8f-4c1e-9f57-6f2d1a0c9e41",
-        "type": ["VerifiableCredential", "BirthCertificate"],
-        "issuer": issuer,
-        "validFrom": "2026-01-15T00:00:00Z",
-        "name": "Birth certificate",
-        "credentialSubject": {
-            "type": "Person",
-            "givenName": "Amara",
-            "familyName": "Okafor",
-            "birthDate": "2026-01-10",
-            "placeOfBirth": {"locality": "Enugu", "region": "Enugu State", "country": "NG"},
-            "sex": "F",
-            "nationality": "NG",
-            "parent": [
-                {"type": "Person", "givenName": "Chidi", "familyName": "Okafor"},
-                {"type": "Person", "givenName": "Ngozi", "familyName": "Okafor"},
-            ],
-            "registrationNumber": "ENU-2026-000417",
-            "registrationDate": "2026-01-15",
-            "registeringAuthority": "Enugu State Civil Registry",
-        },
-    }
+    """The shipped 12-claim sample (shared/examples/birth-certificate.json) with an id and an issuer."""
+    sample = json.loads(resources.files("shared.examples").joinpath("birth-certificate.json").read_text("utf-8"))
+    return {**sample, "id": "urn:uuid:3b5e1e7c-5a8f-4c1e-9f57-6f2d1a0c9e41", "issuer": issuer}
 
 
 def _per_op(fn: Callable[[], object], *, seconds: float = 0.4, batches: int = 7) -> float:

@@ -32,6 +32,7 @@ from shared.jsonld_fast import fast_canonicalize, fast_to_quads
 from shared.rdfc import canonicalize_quads
 
 VECTORS = Path(__file__).parent.parent / "vectors"
+SAMPLE = Path(__file__).parents[2] / "shared" / "examples" / "birth-certificate.json"
 V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 BIRTH = "https://w3id.org/tessera/contexts/birth-certificate/v1"
@@ -193,29 +194,13 @@ INLINE_BIRTH_CONTEXT: dict[str, Any] = {
 
 
 def birth_certificate(context: Any = BIRTH) -> dict[str, Any]:
+    """The shipped sample (shared/examples/birth-certificate.json) with an id and an issuer."""
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
     return {
+        **sample,
         "@context": [V2, context],
         "id": "urn:uuid:3b5e1e7c-5a8f-4c1e-9f57-6f2d1a0c9e41",
-        "type": ["VerifiableCredential", "BirthCertificate"],
         "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
-        "validFrom": "2026-01-15T00:00:00Z",
-        "name": "Birth certificate",
-        "credentialSubject": {
-            "type": "Person",
-            "givenName": "Amara",
-            "familyName": "Okafor",
-            "birthDate": "2026-01-10",
-            "placeOfBirth": {"locality": "Enugu", "region": "Enugu State", "country": "NG"},
-            "sex": "F",
-            "nationality": "NG",
-            "parent": [
-                {"type": "Person", "givenName": "Chidi", "familyName": "Okafor"},
-                {"type": "Person", "givenName": "Ngozi", "familyName": "Okafor"},
-            ],
-            "registrationNumber": "ENU-2026-000417",
-            "registrationDate": "2026-01-15",
-            "registeringAuthority": "Enugu State Civil Registry",
-        },
     }
 
 
