@@ -31,34 +31,11 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {setGlobalConfig} from '@openid4vc/utils';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
+import {base58btcDecode} from './base58.mjs';
 
 // the verifier under test listens on http://127.0.0.1 (no TLS in tests)
 setGlobalConfig({allowInsecureUrls: true});
 
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58btcDecode(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const v = B58.indexOf(ch);
-    if(v < 0) {
-      throw new Error('invalid base58btc');
-    }
-    n = n * 58n + BigInt(v);
-  }
-  const bytes = [];
-  while(n > 0n) {
-    bytes.unshift(Number(n % 256n));
-    n /= 256n;
-  }
-  for(const ch of text) {
-    if(ch !== '1') {
-      break;
-    }
-    bytes.unshift(0);
-  }
-  return Buffer.from(bytes);
-}
 
 // did:key with an Ed25519 key (z6Mk…) → public JWK; the fragment must repeat the key (did:key §3.1.1)
 function jwkFromDidKeyUrl(didUrl) {

@@ -29,6 +29,7 @@ import crypto from 'node:crypto';
 
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
+import {base58btcDecode} from './base58.mjs';
 
 const DEFAULT_TYP = ['dc+sd-jwt'];
 
@@ -79,30 +80,6 @@ function jwtHeader(compact) {
 }
 
 // did:key (Ed25519 z6Mk…, P-256 zDn…) and did:jwk, resolved without any network.
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58btcDecode(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const v = B58.indexOf(ch);
-    if(v < 0) {
-      throw new Error('invalid base58btc');
-    }
-    n = n * 58n + BigInt(v);
-  }
-  const bytes = [];
-  while(n > 0n) {
-    bytes.unshift(Number(n % 256n));
-    n /= 256n;
-  }
-  for(const ch of text) {
-    if(ch !== '1') {
-      break;
-    }
-    bytes.unshift(0);
-  }
-  return Buffer.from(bytes);
-}
 
 const P256_SPKI_COMPRESSED_PREFIX = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex');
 
