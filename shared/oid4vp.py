@@ -161,8 +161,13 @@ class AuthorizationRequest:
     iat: int | None = None
     exp: int | None = None
 
-    def to_claims(self) -> dict[str, Any]:
-        """The Request Object's claims (or the by-value parameters, before JSON members are encoded)."""
+    def to_claims(self, *, iss: bool = False) -> dict[str, Any]:
+        """The Request Object's claims (or the by-value parameters, before JSON members are encoded).
+
+        No ``iss`` unless ``iss=True`` (then ``iss`` = ``client_id``): OpenID4VP 1.0 does not require it
+        (its own ``decentralized_identifier:`` request object example has none) and RFC 9101 §4 only says
+        SHOULD. The signer is named by ``kid`` and ``client_id``; a prefixed client_id as ``iss`` breaks
+        wallets that require the kid's DID to start with ``iss`` (@openid4vc/openid4vp 0.4.6)."""
         out: dict[str, Any] = {
             "client_id": self.client_id,
             "response_type": self.response_type,
@@ -177,9 +182,8 @@ class AuthorizationRequest:
         for name in ("aud", "iat", "exp"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
-        if self.client_id.startswith(DID_PREFIX + ":"):
-            # RFC 9101 §4 lets iss be the client; wallets that check it expect the client_id
-            out.setdefault("iss", self.client_id)
+        if iss:
+            out["iss"] = self.client_id
         return out
 
 

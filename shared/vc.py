@@ -8,15 +8,13 @@ the validity period raises :class:`~shared.errors.VerificationError` ``not_yet_v
 Rules, by section of the Recommendation:
 
 - §4.3 Contexts: ``@context`` is the base URL ``https://www.w3.org/ns/credentials/v2`` alone, or an
-  array whose first item is that URL and whose other items are URLs or objects. Inline context
-  objects are checked where a JSON reader can see a JSON-LD error coming: a redefinition of a
-  ``@protected`` term (bundled contexts and inline ``@protected`` objects), and term mappings that
-  are not absolute IRIs. Bundled contexts (``shared/contexts``) are read for their terms; an
-  unknown context URL is opaque here — the JSON-LD allow-list refuses it later.
+  array whose first item is that URL and whose other items are URLs or objects. What the contexts
+  define is :mod:`shared.vc_context`'s job: it refuses a redefinition of a ``@protected`` term and
+  inline term mappings that are not absolute IRIs, where a JSON reader can see a JSON-LD error coming.
 - §4.4 Identifiers: ``id`` is one URL. "URL" follows the URL Standard, a little stricter: a scheme,
   no whitespace or control characters, and for http(s)/ws(s)/ftp a host.
 - §4.5 Types: ``type`` is a string or a non-empty array of strings, each an absolute URL or a term
-  some context defines (the final v2 context has no ``@vocab``); it includes
+  some context defines (:mod:`shared.vc_context`; the final v2 context has no ``@vocab``); it includes
   ``VerifiableCredential`` / ``VerifiablePresentation``. The objects of §4.5's table
   (credentialStatus, credentialSchema, evidence, termsOfUse, refreshService, proof) need a type.
 - §4.6 Names and Descriptions: a string, a language value object (``@value``, optional
@@ -51,21 +49,19 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
 from shared.encoding import multibase_decode
 from shared.errors import MalformedError, TesseraError, VerificationError
+from shared.vc_context import ContextTerms, apply_context, is_iri
 
 V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 VC_TYPE: Final = "VerifiableCredential"
 VP_TYPE: Final = "VerifiablePresentation"
 ENVELOPED_VC_TYPE: Final = "EnvelopedVerifiableCredential"
 
-_SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _HOST_SCHEMES: Final = frozenset({"http", "https", "ws", "wss", "ftp"})
-_BAD_CHAR: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 _LANGUAGE: Final = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _SRI: Final = re.compile(r"(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}")
 # XML Schema 1.1 Part 2 §3.4.28 dateTimeStamp lexical space, ASCII digits only
@@ -99,10 +95,10 @@ class _Path:
 
 def is_url(value: Any) -> bool:
     """A URL in the sense of VCDM 2.0 §4.4 (absolute, with a scheme); see the module docstring."""
-    if not isinstance(value, str) or _BAD_CHAR.search(value):
+    if not isinstance(value, str) or not is_iri(value):
         return False
-    scheme, sep, rest = value.partition(":")
-    if not sep or not rest or not _SCHEME.fullmatch(scheme):
+    scheme, _, rest = value.partition(":")
+    if not rest:
         return False
     if scheme.lower() in _HOST_SCHEMES:
         try:
@@ -112,12 +108,6 @@ def is_url(value: Any) -> bool:
             return False
         return rest.startswith("//") and bool(parts.hostname)
     return True
-
-
-def _is_iri(value: str) -> bool:
-    # JSON-LD IRI mapping: looser than a URL (``ex:thing`` is fine), but no spaces in the scheme
-    scheme, sep, _ = value.partition(":")
-    return bool(sep and _SCHEME.fullmatch(scheme)) and not _BAD_CHAR.search(value)
 
 
 def _object(value: Any, p: _Path, name: str, what: str) -> dict[str, Any]:
@@ -190,110 +180,14 @@ def _names(obj: dict[str, Any], p: _Path) -> None:
 # --- §4.3 contexts ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Terms:
-    """What a JSON reader can know of the active context: terms, protection, @vocab."""
-
-    defs: dict[str, dict[str, Any] | None]
-    protected: set[str]
-    vocab: bool = False
-    opaque: bool = False  # an unknown context URL might define anything
-
-    def defined(self, term: str) -> bool:
-        return self.opaque or self.defs.get(term) is not None or (term not in self.defs and self.vocab)
-
-
-def _bundled(url: str) -> Any:
-    """The ``@context`` value of a bundled context, or None for any other URL (opaque here)."""
-    from shared.jsonld import allowed_contexts  # noqa: PLC0415 - pyld only when a URL context is read
-
-    # only allow-listed URLs reach the cache: a verifier must not remember every URL it is sent
-    return _load_bundled(url) if url in allowed_contexts() else None
-
-
-@cache
-def _load_bundled(url: str) -> Any:
-    from shared.jsonld import document_loader  # noqa: PLC0415
-
-    return document_loader(url)["document"].get("@context")
-
-
-def _normal(definition: Any, local: dict[str, Any], terms: _Terms) -> dict[str, Any] | None:
-    """A term definition in a form two contexts can be compared in (JSON-LD 1.1 §4.1.2: a protected
-    term may be "redefined" with the same definition): compact IRIs expanded, ``@protected`` dropped."""
-    if not isinstance(definition, str | dict):
-        return None
-    plain = {"@id": definition} if isinstance(definition, str) else dict(definition)
-    plain.pop("@protected", None)
-    for key in ("@id", "@type"):
-        value = plain.get(key)
-        prefix, sep, suffix = value.partition(":") if isinstance(value, str) else ("", "", "")
-        if sep and not suffix.startswith("//"):
-            base = local.get(prefix, terms.defs.get(prefix))
-            base = base.get("@id") if isinstance(base, dict) else base
-            if isinstance(base, str) and ":" in base:
-                plain[key] = base + suffix
-    return plain
-
-
-def _apply_context(item: Any, terms: _Terms, p: _Path, name: str, *, inline: bool, depth: int = 0) -> None:
-    if isinstance(item, str):
-        loaded = _bundled(item) if depth < 4 else None
-        if loaded is None:
-            terms.opaque = True
-            return
-        for sub in loaded if isinstance(loaded, list) else [loaded]:
-            _apply_context(sub, terms, p, name, inline=False, depth=depth + 1)
-        return
-    if not isinstance(item, dict):
-        return
-    if "@vocab" in item:
-        if item["@vocab"] is not None and not isinstance(item["@vocab"], str):
-            p.fail(f"{name}.@vocab", "must be an IRI or null")
-        terms.vocab = item["@vocab"] is not None
-    default_protected = item.get("@protected") is True
-    for term, definition in item.items():
-        if term.startswith("@"):
-            continue
-        if inline:
-            _check_mapping(definition, terms, p, f"{name}.{term}")
-        new = _normal(definition, item, terms)
-        if term in terms.protected and new != terms.defs.get(term):
-            p.fail(f"{name}.{term}", f"redefines the protected term {term!r}")
-        terms.defs[term] = new
-        is_protected = (
-            definition.get("@protected", default_protected) if isinstance(definition, dict) else default_protected
-        )
-        if is_protected is True:
-            terms.protected.add(term)
-
-
-def _check_mapping(definition: Any, terms: _Terms, p: _Path, name: str) -> None:
-    if definition is None:
-        return
-    if isinstance(definition, dict):
-        definition = definition.get("@id")
-        if definition is None:  # no @id (vocabulary-relative) or @id null (JSON-LD 1.1 §4.2.2)
-            return
-    if not isinstance(definition, str):
-        p.fail(name, "a term definition must be an IRI, an object or null")
-    if definition.startswith(("@", "_:")):
-        return
-    prefix, sep, _ = definition.partition(":")
-    if sep and terms.defs.get(prefix) is not None:
-        return
-    if not (_is_iri(definition) or (not sep and terms.defined(definition))):
-        p.fail(name, f"maps to {definition!r}, which is not an absolute IRI")
-
-
-def _contexts(obj: dict[str, Any], p: _Path) -> tuple[tuple[str, ...], _Terms]:
+def _contexts(obj: dict[str, Any], p: _Path) -> tuple[tuple[str, ...], ContextTerms]:
     if "@context" not in obj:
         p.fail("@context", "is required")
     value = obj["@context"]
     items = value if isinstance(value, list) else [value]
     if not items or items[0] != V2_CONTEXT:
         p.fail("@context", f"the first item must be {V2_CONTEXT!r}")
-    terms = _Terms({}, set())
+    terms = ContextTerms({}, set())
     for i, item in enumerate(items):
         name = f"@context[{i}]"
         if isinstance(item, str):
@@ -301,11 +195,11 @@ def _contexts(obj: dict[str, Any], p: _Path) -> tuple[tuple[str, ...], _Terms]:
                 p.fail(name, f"must be a URL or an object, got {_show(item)}")
         elif not isinstance(item, dict):
             p.fail(name, f"must be a URL or an object, not {type(item).__name__}")
-        _apply_context(item, terms, p, name, inline=isinstance(item, dict))
+        apply_context(item, terms, p, name, inline=isinstance(item, dict))
     return tuple(i for i in items if isinstance(i, str)), terms
 
 
-def _top_types(obj: dict[str, Any], terms: _Terms, p: _Path, required: str) -> tuple[str, ...]:
+def _top_types(obj: dict[str, Any], terms: ContextTerms, p: _Path, required: str) -> tuple[str, ...]:
     if "type" not in obj:
         p.fail("type", "is required")
     types = _types(obj["type"], p, "type")

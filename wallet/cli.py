@@ -6,7 +6,7 @@ with a reason code; exit codes follow :mod:`shared.cli`: 0 success, 1 refused or
 
 Besides the exchanges: ``qr LINK`` shows an offer or request link as a QR code in the terminal (or
 writes ``--svg``/``--png``), ``qr --credential ID [--reveal PATH…]`` a compact credential summary
-(CBOR + zlib + Base45, :mod:`wallet.compact`), ``qr --decode TEXT`` reads such a summary back;
+(CBOR + zlib + Base45, :mod:`wallet.qr`), ``qr --decode TEXT`` reads such a summary back;
 ``trust list | add CLIENT_ID [--name] | remove CLIENT_ID`` manages the verifier trust list kept in the
 vault; ``passphrase`` changes the passphrase (the new one from ``TESSERA_WALLET_NEW_PASSPHRASE`` or a
 prompt asked twice); ``receive --copies N`` asks for N copies of each credential (batch issuance, one
@@ -219,10 +219,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_qr(args: argparse.Namespace) -> int:
-    from wallet import compact, qr  # noqa: PLC0415
+    from wallet import qr  # noqa: PLC0415
 
     if args.decode is not None:
-        for label, text in compact.describe(compact.decode_summary(args.decode)):
+        for label, text in qr.describe(qr.decode_summary(args.decode)):
             print(f"{label}: {text}")
         return EXIT_OK
     if args.credential is not None:

@@ -60,7 +60,8 @@ def test_request_claims_round_trip_and_match_the_spec_example_shape() -> None:
         claims["client_metadata"]["vp_formats_supported"]["dc+sd-jwt"]
     )
     assert claims["response_type"] == "vp_token" and claims["response_mode"] == "direct_post"
-    assert claims["aud"] == "https://self-issued.me/v2" and claims["iss"] == req.client_id
+    assert claims["aud"] == "https://self-issued.me/v2" and "iss" not in claims
+    assert req.to_claims(iss=True) == claims | {"iss": req.client_id}
     assert oid4vp.parse_request(json.loads(json.dumps(claims))) == req
 
 

@@ -1,4 +1,5 @@
-"""QR drawing: the PNG, SVG and terminal renderings all show the matrix the qrcode library computed."""
+"""QR drawing: the PNG, SVG and terminal renderings all show the matrix the qrcode library computed.
+Compact payloads: Base45 (RFC 9285 vectors) and the CBOR + zlib + Base45 codec."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import struct
 import xml.etree.ElementTree as ET
 import zlib
 
+import cbor2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared import qr
 from shared.errors import MalformedError
@@ -73,3 +77,49 @@ def test_oversized_payload_is_refused() -> None:
     with pytest.raises(MalformedError) as info:
         qr.matrix("x" * 3000)
     assert info.value.code == "too_large"
+
+
+# --- compact payloads ----------------------------------------------------------------------------
+
+# RFC 9285 §4.3 and §4.4 examples.
+RFC_9285 = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581"), (b"ietf!", "QED8WEX0")]
+
+
+@pytest.mark.parametrize(("data", "text"), RFC_9285)
+def test_base45_rfc_vectors(data: bytes, text: str) -> None:
+    assert qr.b45encode(data) == text
+    assert qr.b45decode(text) == data
+
+
+@pytest.mark.parametrize("bad", ["A", "ABCD", "GGW", "abc", "::", "ZZ"])
+def test_base45_rejects_invalid(bad: str) -> None:
+    # 3n+1 lengths, lower case and characters outside the alphabet, groups above 65535 (GGW) or 255 (::, ZZ)
+    with pytest.raises(MalformedError):
+        qr.b45decode(bad)
+
+
+@given(st.binary(max_size=300))
+def test_base45_round_trip(data: bytes) -> None:
+    text = qr.b45encode(data)
+    assert set(text) <= set(qr.BASE45_ALPHABET)
+    assert qr.b45decode(text) == data
+
+
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=20), st.integers(), st.none()), max_size=8))
+def test_codec_round_trip(value: dict[str, object]) -> None:
+    assert qr.decode_compact(qr.encode_compact(value, prefix="T1:"), prefix="T1:") == value
+
+
+def test_codec_refuses_bombs_garbage_and_other_prefixes() -> None:
+    bomb = "T1:" + qr.b45encode(zlib.compress(cbor2.dumps({"a": "x" * 100_000})))
+    with pytest.raises(MalformedError) as exc:
+        qr.decode_compact(bomb, prefix="T1:")
+    assert exc.value.code == "too_large"
+    truncated = "T1:" + qr.b45encode(zlib.compress(cbor2.dumps({"a": 1}))[:-3])
+    with pytest.raises(MalformedError):
+        qr.decode_compact(truncated, prefix="T1:")
+    not_a_map = "T1:" + qr.b45encode(zlib.compress(cbor2.dumps([1, 2])))
+    with pytest.raises(MalformedError):
+        qr.decode_compact(not_a_map, prefix="T1:")
+    with pytest.raises(MalformedError):
+        qr.decode_compact(qr.encode_compact({"a": 1}, prefix="T1:"), prefix="TSR1:")

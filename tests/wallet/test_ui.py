@@ -205,7 +205,7 @@ async def test_markup_in_claim_values_is_plain_text(tmp_path: Path) -> None:
 
 
 async def test_qr_keys_on_receive_present_and_detail(tmp_path: Path) -> None:
-    from wallet import compact
+    from wallet import qr
     from wallet.ui.tools import QrScreen
 
     issuer, verifier = FakeIssuer(), FakeVerifier(dcql=SD_QUERY)
@@ -260,9 +260,9 @@ async def test_qr_keys_on_receive_present_and_detail(tmp_path: Path) -> None:
         await pilot.press("g")
         await pilot.pause()
         assert isinstance(app.screen, QrScreen)
-        summary = compact.decode_summary(app.screen.code.payload)
-        assert summary[compact.NAME] == "Birth certificate" and summary[compact.ISSUER] == issuer.did
-        assert compact.CLAIMS not in summary
+        summary = qr.decode_summary(app.screen.code.payload)
+        assert summary[qr.NAME] == "Birth certificate" and summary[qr.ISSUER] == issuer.did
+        assert qr.CLAIMS not in summary
         assert "not a proof" in texts(app, "#qr-caption")
 
 
