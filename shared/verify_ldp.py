@@ -19,7 +19,7 @@ from typing import Any
 from shared import data_integrity, vc
 from shared.did.document import ResolveMethod
 from shared.encoding import loads_strict
-from shared.errors import MalformedError
+from shared.errors import MalformedError, VerificationError
 from shared.verification import Pipeline, Verdict
 
 CheckCredential = Callable[[dict[str, Any]], str | None]
@@ -138,7 +138,7 @@ def verify_ldp(
         pipe.annotate(holder=doc.get("holder") if isinstance(doc.get("holder"), str) else None)
 
         def binding() -> str:
-            data_integrity.verify(
+            verified = data_integrity.verify(
                 doc,
                 resolve_method=resolve_method,
                 now=now,
@@ -146,6 +146,7 @@ def verify_ldp(
                 challenge=challenge,
                 domain=domain,
             )
+            _check_holder(doc, credentials, verified.controller)
             return "The presentation is signed by its holder for this challenge and domain."
 
         if "proof" in doc or require_holder_binding:
@@ -160,3 +161,22 @@ def _each(credentials: list[dict[str, Any]], check: CheckCredential) -> str | No
     for credential in credentials:
         message = check(credential)
     return message
+
+
+def _check_holder(doc: dict[str, Any], credentials: list[dict[str, Any]], signer: str) -> None:
+    """A valid signature on the presentation proves only that *someone* presented: the signer must also
+    be the subject each credential was issued to, or anyone holding a copy could present it as theirs."""
+    holder = doc.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, dict) else holder
+    if holder_id is not None and holder_id != signer:
+        raise VerificationError(
+            "the presentation is signed by someone other than its stated holder", code="holder_binding_failed"
+        )
+    for credential in credentials:
+        subjects = credential.get("credentialSubject")
+        ids = {s.get("id") for s in (subjects if isinstance(subjects, list) else [subjects]) if isinstance(s, dict)}
+        if signer not in ids:
+            raise VerificationError(
+                "the presentation is signed by a key that the credential was not issued to",
+                code="holder_binding_failed",
+            )

@@ -270,6 +270,32 @@ def test_ldp_holder_binding_rejections(h: Harness, change: dict[str, Any], code:
     assert [c["check"] for c in result["verdict"]["checks"] if c["outcome"] == "failed"] == ["holder_binding"]
 
 
+def test_ldp_copy_presented_by_someone_else_is_refused(h: Harness) -> None:
+    """A validly signed presentation of a credential issued to another holder: a copy is not the credential."""
+    vc = credential()  # issued to HOLDER
+
+    def as_other(r: dict[str, Any]) -> dict[str, Any]:
+        vp = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": OTHER,
+            "verifiableCredential": [vc],
+        }
+        return data_integrity.sign(
+            vp,
+            signer=OTHER_KEY,
+            verification_method=f"{OTHER}#{OTHER.removeprefix('did:key:')}",
+            created=SIGNED_AT,
+            proof_purpose="authentication",
+            challenge=r["nonce"],
+            domain=r["client_id"],
+        )
+
+    result = h.run(as_other)
+    assert code_of(result) == "holder_binding_failed"
+    assert [c["check"] for c in result["verdict"]["checks"] if c["outcome"] == "failed"] == ["holder_binding"]
+
+
 def test_ldp_unsigned_presentation_is_refused(h: Harness) -> None:
     vc = credential()
 
