@@ -55,12 +55,18 @@ _FROM_URL: Final = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADS: Final = (b"", b"", b"==", b"=")
 _B64_INDEX: Final = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
+_SEGMENT_TYPES: Final = frozenset({str, int, bool, type(None)})
 _HEADERS: dict[str, dict[str, Any]] = {}
 _UNUSED_BITS: Final = {2: 0x0F, 3: 0x03}  # low bits of the last character that carry no data
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _make_encoder: Any = json.encoder.c_make_encoder  # type: ignore[attr-defined]
 _encode_str: Any = json.encoder.encode_basestring
-_SEGMENTS: dict[tuple[tuple[str, type, Any], ...], str] = {}
+_SEGMENTS: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], str] = {}
+# The C encoder of _encoder, built once: without a markers dict (circular-reference check) it keeps no
+# state between calls, so it is shared; a circular value ends in RecursionError, which dumps reports.
+_compact: Any = _make_encoder and _make_encoder(
+    None, _encoder.default, _encode_str, None, ":", ",", False, False, False
+)
 
 
 class DecodedJws(NamedTuple):
@@ -137,20 +143,20 @@ def parse_json(data: bytes, what: str = "JSON", *, max_depth: int = MAX_JSON_DEP
 def dumps(value: Any) -> str:
     """Compact JSON (no spaces, UTF-8 kept) as used in JWS segments."""
     try:
-        if _make_encoder is None:  # pragma: no cover - CPython always has the C encoder
+        if _compact is None:  # pragma: no cover - CPython always has the C encoder
             return _encoder.encode(value)
         # what _encoder.encode does, minus building the same C encoder through two Python layers
-        encode = _make_encoder({}, _encoder.default, _encode_str, None, ":", ",", False, False, False)
-        return "".join(encode(value, 0))
-    except (TypeError, ValueError) as exc:
+        return "".join(_compact(value, 0))
+    except (TypeError, ValueError, RecursionError) as exc:
         raise MalformedError(f"value is not JSON: {exc}") from exc
 
 
 def _header_segment(header: dict[str, Any]) -> str:
     """The base64url JSON of a JOSE header, memoized like :func:`_header` (same bounds, same reasons)."""
-    if not all(type(v) in _SCALARS for v in header.values()):
+    if not _SEGMENT_TYPES.issuperset(map(type, header.values())):
         return b64e(dumps(header).encode())
-    memo = tuple((k, type(v), v) for k, v in header.items())  # the type keeps True, 1 and 1.0 apart
+    # the types keep True and 1 apart (floats are not memoized: 0.0 == -0.0, yet they print apart)
+    memo = (tuple(header.items()), tuple(map(type, header.values())))
     found = _SEGMENTS.get(memo)
     if found is None:
         found = b64e(dumps(header).encode())

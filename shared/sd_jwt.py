@@ -21,9 +21,9 @@ sections they come from:
 - ``_sd_alg`` is always written (§4.1.1).
 - A presentation lists its Disclosures in processing order (§7.1: the payload's members first, then
   each ``_sd`` array in its sorted order, a Disclosure before the ones inside it), which says nothing
-  about the order of issuance. :func:`present` on a *text* parses only what the chosen paths need when
-  they are member names (:mod:`shared.sd_jwt_present`); the issuer JWT and every Disclosure are still
-  read strictly.
+  about the order of issuance. :func:`present` on a *text* follows only the chosen paths when they are
+  member names (:mod:`shared.sd_jwt_select`, which also makes the KB-JWT); the issuer JWT and every
+  Disclosure are still read strictly.
 - The JSON serialization (§8) is read by :func:`from_json_serialization`, which gives the equivalent
   compact form (first signature); the KB-JWT's ``sd_hash`` is over that form (§8.1).
 """
@@ -37,18 +37,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from hashlib import sha256
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 from shared import jose, sd_jwt_select
 from shared.crypto import PublicKey, RandomBytes, Signer
 from shared.encoding import MAX_JSON_DEPTH
-from shared.errors import MalformedError, VerificationError
+from shared.errors import MalformedError
 from shared.keys import public_jwk
 from shared.sd_jwt_select import *  # noqa: F403  (re-exported)
-from shared.sd_jwt_select import expand, matches, normalize_path, select
+from shared.sd_jwt_select import check_holder, choose, expand, key_binding_jwt, normalize_path, select
 from shared.sd_jwt_verify import *  # noqa: F403  (re-exported: sd_jwt is the engine's one public face)
 from shared.sd_jwt_verify import (
-    KB_TYP,
     MAX_BYTES,
     MAX_DISCLOSURES,
     RESERVED,
@@ -66,10 +65,15 @@ from shared.sd_jwt_verify import (
 DEFAULT_TYP: Final = "dc+sd-jwt"
 PathLike: TypeAlias = sd_jwt_select.PathLike
 _STR_ONLY: Final = frozenset({str})
+_CONTAINERS: Final = frozenset({dict, list})
 
 # RFC 9901's generated examples use Python's json.dumps defaults (", " separators, \\u escapes); so do we.
-_disclosure_json = json.JSONEncoder(allow_nan=False).encode
+# The C encoder json.dumps builds on every call, built once: without a markers dict it keeps no state
+# between calls, and a circular value ends in RecursionError (caught) instead of ValueError.
 _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_disclosure_encoder: Any = jose._make_encoder(
+    None, json.JSONEncoder().default, _quote, None, ": ", ", ", False, False, False
+)
 _b2a = binascii.b2a_base64
 _TO_URL: Final = bytes.maketrans(b"+/", b"-_")
 
@@ -89,8 +93,8 @@ def _value_json(value: Any) -> str:
     if value is None:
         return "null"
     try:
-        return _disclosure_json(value)
-    except (TypeError, ValueError) as exc:
+        return "".join(_disclosure_encoder(value, 0))
+    except (TypeError, ValueError, RecursionError) as exc:
         raise MalformedError(f"claim value is not JSON: {exc}") from exc
 
 
@@ -180,16 +184,8 @@ def from_json_serialization(obj: Any) -> str:
 # --- issuance (§4, §5) ------------------------------------------------------------------------
 
 
-_new_disclosure = tuple.__new__
-
-
-def _disclose(salt: str, name: str | None, value: Any) -> Disclosure:
-    """:func:`make_disclosure` for a salt of base64url characters, which need no JSON escaping."""
-    head = f'["{salt}", ' if name is None else f'["{salt}", {_quote(name)}, '
-    value_json = _quote(value) if type(value) is str else _value_json(value)
-    encoded = _b2a((head + value_json + "]").encode("ascii"), newline=False).translate(_TO_URL).rstrip(b"=")
-    digest = _b2a(sha256(encoded).digest(), newline=False)[:43].translate(_TO_URL).decode("ascii")
-    return _new_disclosure(Disclosure, (encoded.decode("ascii"), digest, salt, name, value))
+_new_disclosure = tuple.__new__  # Disclosure(...) without the Python-level __new__ of a NamedTuple
+_Todo: TypeAlias = list[tuple[int, str, str | None, Any]]  # (slot in made, salt, name, value)
 
 
 class _Builder:
@@ -197,7 +193,8 @@ class _Builder:
 
     ``targets[p]`` and ``under[p]`` are the member names / indices of the container at ``p`` that
     become Disclosures / hold targets deeper down, so untouched members cost one set lookup. Member
-    names were checked by :func:`_check_names` before."""
+    names were checked by :func:`_check_names` before. The Disclosures of one object or array are
+    encoded and hashed together (:meth:`disclose`); each keeps its place in ``made`` and its salt."""
 
     __slots__ = ("decoys", "made", "random_bytes", "salts", "targets", "under")
 
@@ -210,31 +207,56 @@ class _Builder:
         pool = random_bytes(16 * count)
         if not isinstance(pool, bytes) or len(pool) != 16 * count:
             raise MalformedError("random_bytes returned the wrong number of bytes")
-        # 16 bytes are 22 base64url characters and "==" (§9.3: 128-bit salts)
-        encoded = b"".join([_b2a(pool[i : i + 16], newline=False) for i in range(0, len(pool), 16)])
-        text = encoded.translate(_TO_URL).decode("ascii")
+        # 16 bytes are 22 base64url characters (§9.3: 128-bit salts). Two NULs after each make 18
+        # bytes, whole 3-byte groups, so one encoding serves all and each salt's 22 characters are
+        # those its own encoding gives (the last one's spare bits are zero either way).
+        spaced = b"\0\0".join([pool[i : i + 16] for i in range(0, len(pool), 16)])
+        text = _b2a(spaced, newline=False).translate(_TO_URL).decode("ascii")
         self.salts = iter([text[i : i + 22] for i in range(0, len(text), 24)])
         self.random_bytes = random_bytes
         self.decoys = decoys
-        self.made: list[Disclosure] = []
+        self.made: list[Any] = []  # Disclosures in creation order; a slot is None until filled
+
+    def disclose(self, todo: _Todo) -> list[str]:
+        """Make the Disclosures ``todo`` lists into their slots of ``made``; return their digests.
+
+        Encoding, the "=" and "+/" fixes and the digests' encoding are done once for all of them."""
+        jsons = [
+            (f'["{salt}", ' if name is None else f'["{salt}", {_quote(name)}, ')  # salts need no escaping
+            + (_quote(value) if type(value) is str else _value_json(value))
+            + "]"
+            for _, salt, name, value in todo
+        ]
+        # b2a_base64 ends each encoding with "\n"; one translate makes them all base64url, less "="
+        encoded = b"".join([_b2a(j.encode("ascii")) for j in jsons]).translate(_TO_URL, b"=")
+        texts = encoded.decode("ascii").split("\n")
+        # the digests are over the base64url texts; 32 digest bytes and a NUL are 44 characters, the
+        # first 43 of them the digest's own encoding
+        raw = b"\0".join([sha256(blob).digest() for blob in encoded.split(b"\n")[:-1]])
+        digests = _b2a(raw + b"\0", newline=False).translate(_TO_URL).decode("ascii")
+        out = [digests[i : i + 43] for i in range(0, len(digests), 44)]
+        made = self.made
+        for (slot, salt, name, value), text, digest in zip(todo, texts, out, strict=False):
+            made[slot] = _new_disclosure(Disclosure, (text, digest, salt, name, value))
+        return out
 
     def build(self, node: Any, path: Path) -> Any:
         if len(path) > MAX_JSON_DEPTH:
             raise MalformedError("claims nested too deeply", code="too_deep")
         targets, under = self.targets.get(path, ()), self.under.get(path, ())
         made, salts = self.made, self.salts
+        todo: _Todo = []
         if type(node) is dict:
             out: dict[str, Any] = {}
-            sd: list[str] = []
             for key, value in node.items():
                 inner = self.build(value, (*path, key)) if key in under else value
                 if key in targets:
-                    disclosure = _disclose(next(salts), key, inner)
-                    made.append(disclosure)
-                    sd.append(disclosure.digest)
+                    todo.append((len(made), next(salts), key, inner))
+                    made.append(None)
                 else:
                     out[key] = inner
-            if sd:
+            if todo:
+                sd = self.disclose(todo)
                 count = self.random_bytes(1)[0] % (self.decoys + 1) if self.decoys else 0
                 sd.extend(digest_of(self.random_bytes(16)) for _ in range(count))
                 sd.sort()
@@ -242,14 +264,17 @@ class _Builder:
             return out
         if type(node) is list:
             items: list[Any] = []
+            spots: list[int] = []
             for n, value in enumerate(node):
                 inner = self.build(value, (*path, n)) if n in under else value
                 if n in targets:
-                    disclosure = _disclose(next(salts), None, inner)
-                    made.append(disclosure)
-                    items.append({"...": disclosure.digest})
-                else:
-                    items.append(inner)
+                    todo.append((len(made), next(salts), None, inner))
+                    made.append(None)
+                    spots.append(n)
+                items.append(inner)
+            if todo:
+                for n, digest in zip(spots, self.disclose(todo), strict=True):
+                    items[n] = {"...": digest}
             return items
         return node
 
@@ -267,9 +292,28 @@ def _check_names(node: Any, depth: int = 0) -> None:
         values = node
     else:
         return
+    if _CONTAINERS.isdisjoint(map(type, values)):  # all leaves: nothing deeper to look at
+        return
     for value in values:
         if type(value) is dict or type(value) is list:
             _check_names(value, depth + 1)
+
+
+def _targets(claims: dict[str, Any], disclosable: Iterable[PathLike]) -> tuple[dict[Path, set[str | int]], int]:
+    """Container path → the members there that become Disclosures; and how many Disclosures in all."""
+    paths = list(disclosable)
+    flat = [raw[0] if type(raw) is tuple and len(raw) == 1 else raw for raw in paths]
+    if _STR_ONLY.issuperset(map(type, flat)) and claims.keys() >= set(flat):  # the usual case: top-level names
+        top: set[str | int] = set(cast("list[str]", flat))  # all names: checked just above
+        return {(): top}, len(top)
+    targets: dict[Path, set[str | int]] = {(): set()}
+    for raw in paths:
+        found = expand(claims, normalize_path(raw))
+        if not found:
+            raise MalformedError(f"disclosable claim {raw!r} is not in the claims", code="missing_claims")
+        for concrete in found:
+            targets.setdefault(concrete[:-1], set()).add(concrete[-1])
+    return targets, sum(map(len, targets.values()))
 
 
 def issue(
@@ -295,23 +339,7 @@ def issue(
     if type(decoys) is not int or not 0 <= decoys <= 255:
         raise MalformedError("decoys is a count from 0 to 255")
     _check_names(claims)
-    targets: dict[Path, set[str | int]] = {}  # container path → the members that become Disclosures
-    count = 0
-    top = targets[()] = set()
-    for raw in disclosable:
-        name = raw if type(raw) is str else raw[0] if type(raw) is tuple and len(raw) == 1 else None
-        if type(name) is str and name in claims:  # the usual case: a top-level name
-            top.add(name)
-            continue
-        found = expand(claims, normalize_path(raw))
-        if not found:
-            raise MalformedError(f"disclosable claim {raw!r} is not in the claims", code="missing_claims")
-        for concrete in found:
-            members = targets.setdefault(concrete[:-1], set())
-            count -= len(members)
-            members.add(concrete[-1])
-            count += len(members)
-    count += len(top)
+    targets, count = _targets(claims, disclosable)
     if count > MAX_DISCLOSURES:
         raise MalformedError(f"more than {MAX_DISCLOSURES} Disclosures", code="too_large")
     builder = _Builder(targets, count, random_bytes, decoys)
@@ -330,65 +358,6 @@ def issue(
 
 
 # --- presentation (§4.3, §7.2) ----------------------------------------------------------------
-
-
-def _chosen(sdj: SdJwt, paths: Iterable[tuple[str | int | None, ...]]) -> list[int]:
-    """The placed Disclosures ``reveal`` needs: each path's own and those under it, and the
-    Disclosures enclosing them or enclosing a revealed always-visible claim."""
-    claims, placed = sdj._processed
-    under = sdj._under
-    chosen: set[int] = set()
-    for path in paths:
-        if None in path:
-            hits = [i for i, p in enumerate(placed) if matches(path, p.path)]
-            concrete = expand(claims, path)
-        else:
-            hits = under.get(path, [])  # type: ignore[arg-type]
-            concrete = [] if hits else expand(claims, path)
-        if not hits and not concrete:
-            raise MalformedError(f"the credential has no claim {path!r}", code="missing_claims")
-        for found in concrete:  # an always-visible claim inside a Disclosure needs that Disclosure
-            for n in range(len(found) - 1, 0, -1):
-                if found[:n] in under:
-                    hits = [*hits, under[found[:n]][0]]
-                    break
-        for i in hits:
-            at: int | None = i
-            while at is not None and at not in chosen:
-                chosen.add(at)
-                at = placed[at].parent
-    return sorted(chosen)
-
-
-_KB_HEADERS: dict[str, str] = {}
-_json_text: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def _json_string(value: Any) -> str:
-    return _json_text(value) if type(value) is str else jose.dumps(value)
-
-
-def key_binding_jwt(body: str, *, holder_signer: Signer, audience: str, nonce: str, now: datetime) -> str:
-    """The KB-JWT (§4.3) over ``body`` (the SD-JWT up to and including its last ``~``).
-
-    Serialized as :func:`shared.jose.sign_compact` would (compact JSON, ``alg`` then ``typ``; the
-    payload ``iat``, ``aud``, ``nonce``, ``sd_hash``), from a template: the same bytes, less work."""
-    alg = holder_signer.alg
-    header = _KB_HEADERS.get(alg)
-    if header is None:
-        header = _KB_HEADERS[alg] = jose.b64e(jose.dumps({"alg": alg, "typ": KB_TYP}).encode())
-    payload = (
-        f'{{"iat":{epoch(now)},"aud":{_json_string(audience)},"nonce":{_json_string(nonce)},'
-        f'"sd_hash":"{digest_of(body.encode("ascii"))}"}}'
-    )
-    signing_input = header + "." + jose.b64e(payload.encode())
-    return signing_input + "." + jose.b64e(holder_signer.sign(signing_input.encode("ascii")))
-
-
-def check_holder(payload: dict[str, Any], holder_signer: Signer) -> None:
-    cnf = payload.get("cnf")
-    if type(cnf) is not dict or cnf.get("jwk") != public_jwk(holder_signer.public_key):
-        raise VerificationError("the holder key is not the credential's cnf key", code="holder_binding_failed")
 
 
 def present(
@@ -412,7 +381,7 @@ def present(
         sdj = parse(sd_jwt) if isinstance(sd_jwt, str) else sd_jwt
         placed = sdj.placed
         issuer_jwt, payload = sdj.issuer_jwt, sdj.payload
-        texts = [placed[i].disclosure.text for i in _chosen(sdj, paths)]
+        texts = [placed[i].disclosure.text for i in choose(sdj.claims, placed, sdj._under, paths)]
     body = "~".join([issuer_jwt, *texts, ""])
     if holder_signer is None:
         return body
