@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import oid4vp
 from shared.did.web import address_allowed, host_allowed
+from shared.encoding import loads_strict
 from shared.errors import KeyResolutionError, MalformedError, TesseraError
 
 log = logging.getLogger("tessera.verifier")
@@ -197,3 +199,39 @@ class SafeFetch:
 
 def _refused(url: str, why: str) -> KeyResolutionError:
     return KeyResolutionError(f"could not fetch {url[:200]}: {why}", code="did_resolution_failed", reason=why)
+
+
+class CachedJson:
+    """``get(url)``: a JSON document fetched through :class:`SafeFetch` and remembered for ``ttl``
+    seconds — for JWT VC Issuer Metadata and the JWKS it points to, which otherwise cost two fetches
+    per SD-JWT VC of an https issuer. A rotated issuer key is therefore seen within ``ttl``, as a
+    changed did:web document is (:class:`shared.did.DidResolver`'s cache). Failures are not kept."""
+
+    def __init__(
+        self,
+        fetch: SafeFetch,
+        *,
+        ttl: float,
+        timeout: float,
+        max_bytes: int,
+        now: Callable[[], float],
+        max_entries: int = 256,
+    ) -> None:
+        self.fetch = fetch
+        self.ttl, self.timeout, self.max_bytes, self.now = ttl, timeout, max_bytes, now
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Any:
+        now = self.now()
+        item = self._items.get(url)
+        if item is not None and now < item[0]:
+            return item[1]
+        body = self.fetch(url, timeout=self.timeout, max_bytes=self.max_bytes, accept="application/json")
+        value = loads_strict(body, max_bytes=self.max_bytes)
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+            self._items[url] = (now + self.ttl, value)
+        return value

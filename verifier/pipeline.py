@@ -10,33 +10,27 @@ policy's DCQL query (``requested_claims``, ``missing_claims``). Formats:
 - ``dc+sd-jwt`` / ``vc+sd-jwt``: :mod:`shared.sd_jwt` with the KB-JWT's ``aud`` = the full client_id,
   ``nonce``, ``sd_hash`` and an ``iat`` window (Appendix B.3.6). See :meth:`PresentationVerifier._sd_jwt`.
 
-Status (design.md §5): lists are fetched through the injected :class:`~verifier.http.SafeFetch`, their
-signatures verified, and cached in memory for ``status_cache_seconds`` (a cache only: any replica can
-refetch). The status check's sentence says how old the list was. If a list cannot be fetched, a
-cached copy no older than the policy's ``max_status_staleness_seconds`` is used; otherwise the check
-fails with ``status_unavailable``.
+Status checks (fetching, verifying and caching status lists) are :mod:`verifier.status`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import dcql, jose, oid4vp, sd_jwt, sd_jwt_vc, status_list, vc
+from shared import dcql, jose, oid4vp, sd_jwt, sd_jwt_vc, vc
 from shared.did import DidResolver
-from shared.did.document import parse_did_url
-from shared.encoding import loads_strict
 from shared.errors import MalformedError, TesseraError, UnsupportedError, VerificationError
 from shared.verification import Check, Pipeline, Verdict, failed, passed
-from verifier.http import SafeFetch
+from verifier.http import CachedJson, SafeFetch
 from verifier.identity import Identity
 from verifier.policy import Policy, VerifierConfig
 from verifier.service import Outcome
 from verifier.settings import VerifierSettings
+from verifier.status import StatusCache, StatusChecker
 from verifier.store.db import SessionRecord
 
 # JWT and SD-JWT VC members that describe the credential rather than the person (RFC 7519, SD-JWT VC §3.2.2)
@@ -50,109 +44,6 @@ def request_signer(identity: Identity) -> Callable[[dict[str, Any], dict[str, An
         return jose.sign_compact(header, claims, identity.key)
 
     return sign
-
-
-# --- status lists --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Cached:
-    fetched_at: float
-    value: Any
-
-
-class StatusCache:
-    """URL → verified status list, with the time it was fetched. Thread-safe; per app, not global."""
-
-    def __init__(self, *, ttl: float, now: Callable[[], float]) -> None:
-        self.ttl = ttl
-        self.now = now
-        self._items: dict[str, _Cached] = {}
-        self._lock = threading.Lock()
-
-    def get(self, url: str, load: Callable[[], Any], *, max_stale: float) -> tuple[Any, float]:
-        """The list and its age in seconds. Refetches after ``ttl``; on failure falls back to a copy
-        no older than ``max_stale``, else raises ``status_unavailable``."""
-        now = self.now()
-        with self._lock:
-            cached = self._items.get(url)
-        if cached is not None and now - cached.fetched_at < self.ttl:
-            return cached.value, now - cached.fetched_at
-        try:
-            value = load()
-        except TesseraError as exc:
-            if exc.code in ("revoked", "suspended", "status_list_mismatch", "invalid_signature"):
-                raise
-            if cached is not None and now - cached.fetched_at <= max_stale:
-                return cached.value, now - cached.fetched_at
-            raise VerificationError(
-                f"The status list at {url[:200]} could not be fetched or read: {exc.message}", code="status_unavailable"
-            ) from exc
-        with self._lock:
-            self._items[url] = _Cached(now, value)
-        return value, 0.0
-
-
-def _age(seconds: float) -> str:
-    return "just fetched" if seconds < 1 else f"fetched {int(seconds)} s ago"
-
-
-class StatusChecker:
-    def __init__(self, *, fetch: SafeFetch, resolver: DidResolver, cache: StatusCache, settings: VerifierSettings):
-        self.fetch = fetch
-        self.resolver = resolver
-        self.cache = cache
-        self.settings = settings
-
-    def _get(self, url: str, accept: str) -> bytes:
-        return self.fetch(
-            url, timeout=self.settings.fetch_timeout_seconds, max_bytes=self.settings.fetch_max_bytes, accept=accept
-        )
-
-    def token_status(self, status_claim: Any, issuer: str, *, now: int, max_stale: float) -> str:
-        """IETF Token Status List: the referenced token's ``status`` claim, checked against its list."""
-        ref = status_list.parse_status_claim(status_claim)
-
-        def load() -> tuple[str, status_list.StatusListToken]:
-            token = self._get(ref.uri, "application/statuslist+jwt").decode("ascii", "replace").strip()
-            decoded = jose.decode_unverified(token)
-            kid = decoded.header.get("kid")
-            if not isinstance(kid, str) or not kid.startswith("did:"):
-                raise VerificationError("the status list is not signed by a DID key", code="status_list_mismatch")
-            key = self.resolver.resolve_method(kid).public_key
-            _, payload = jose.verify_compact(token, key=key, typ=status_list.STATUS_LIST_TYP)
-            return parse_did_url(kid).did, status_list.read_status_list_token(payload, uri=ref.uri, now=now)
-
-        # the signer is checked on every use, not only on fetch: the cache is keyed by URL alone
-        (signer, token), age = self.cache.get(ref.uri, load, max_stale=max_stale)
-        if signer != issuer:
-            raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
-        status_list.raise_for_token_status(token.status_of(ref))
-        return f"The credential has not been revoked or suspended (status list {_age(age)})."
-
-    def bitstring_status(self, credential: Mapping[str, Any], *, now: datetime, max_stale: float) -> str:
-        """W3C Bitstring Status List entries of a Data Integrity credential."""
-        from shared import data_integrity  # noqa: PLC0415 - pulls in JSON-LD; only ldp_vc needs it
-
-        entries = status_list.bitstring_entries(credential)
-        if not entries:
-            return "The credential has no status entry."
-        issuer = credential.get("issuer")
-        issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
-        oldest = 0.0
-        for entry in entries:
-
-            def load(url: str = entry.status_list_credential) -> tuple[str | None, dict[str, Any]]:
-                doc = loads_strict(self._get(url, "application/vc+ld+json, application/json"))
-                verified = data_integrity.verify(doc, resolve_method=self.resolver, now=now)
-                return verified.controller, dict(doc)
-
-            (signer, doc), age = self.cache.get(entry.status_list_credential, load, max_stale=max_stale)
-            if signer != issuer:  # checked on every use: the cache is keyed by URL alone
-                raise VerificationError("the status list is not signed by the issuer", code="status_list_mismatch")
-            status_list.raise_for_bitstring_status(status_list.bitstring_status(entry, doc))
-            oldest = max(oldest, age)
-        return f"The credential has not been revoked or suspended (status list {_age(oldest)})."
 
 
 # --- the pipeline ----------------------------------------------------------------------------------
@@ -181,26 +72,26 @@ class PresentationVerifier:
         self.resolver = DidResolver(
             fetch=fetch, allow_private=settings.allow_private_fetch, timeout=settings.fetch_timeout_seconds
         )
-        # the core's issuer key discovery (SD-JWT VC §3.5, §4): DID URL kids through the resolver,
-        # https issuers through JWT VC Issuer Metadata fetched with the SSRF-guarded client
+        # the core's issuer key discovery (SD-JWT VC §3.5, §4): DID URL kids through the resolver (which
+        # caches documents), https issuers through JWT VC Issuer Metadata fetched with the SSRF-guarded
+        # client and remembered as long as the resolver remembers a document
+        metadata = CachedJson(
+            fetch,
+            ttl=self.resolver.cache_ttl,
+            timeout=settings.fetch_timeout_seconds,
+            max_bytes=settings.fetch_max_bytes,
+            now=now,
+        )
         self.issuer_key = sd_jwt_vc.issuer_key_resolver(
-            resolve_method=self.resolver.resolve_method, fetch_json=self._fetch_json
+            resolve_method=self.resolver.resolve_method, fetch_json=metadata.get
         )
         self.status = StatusChecker(
             fetch=fetch,
             resolver=self.resolver,
             cache=StatusCache(ttl=settings.status_cache_seconds, now=now),
             settings=settings,
+            issuer_key=self.issuer_key,
         )
-
-    def _fetch_json(self, url: str) -> Any:
-        body = self.status.fetch(
-            url,
-            timeout=self.settings.fetch_timeout_seconds,
-            max_bytes=self.settings.fetch_max_bytes,
-            accept="application/json",
-        )
-        return loads_strict(body, max_bytes=self.settings.fetch_max_bytes)
 
     # -- per format --
 
@@ -279,9 +170,12 @@ class PresentationVerifier:
 
         def status() -> str:
             claims = state["claims"]
+            max_stale = policy.max_status_staleness_seconds if policy else 0
+            if fmt == sd_jwt_vc.VC_TYP and "credentialStatus" in claims:  # VCDM 2.0: Bitstring Status List
+                now = datetime.fromtimestamp(now_s, UTC)
+                return self.status.bitstring_status(claims, now=now, max_stale=max_stale)
             if "status" not in claims:
                 return "The credential has no status entry."
-            max_stale = policy.max_status_staleness_seconds if policy else 0
             return self.status.token_status(claims["status"], str(_issuer_of(claims)), now=now_s, max_stale=max_stale)
 
         def binding() -> str:

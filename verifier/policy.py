@@ -18,6 +18,9 @@ The trust registry says which issuers may issue which credential types (``vct`` 
     name = "Enugu State Civil Registry"
     types = ["https://w3id.org/tessera/vct/birth-certificate/v1", "BirthCertificate"]
 
+``did`` is the issuer as its credentials name it: a DID (``ldp_vc``, ``vc+sd-jwt``, DID-keyed SD-JWT VCs) or
+the https URL an SD-JWT VC issuer puts in ``iss`` (its keys then come from its JWT VC Issuer Metadata).
+
 The verifier's name, shown by wallets on their consent screen (``client_metadata.client_name`` and
 ``client_name#<lang>`` in every request, RFC 7591 §2.2), in one or more languages::
 
@@ -170,8 +173,10 @@ def parse_trust(table: Any) -> TrustRegistry:
     issuers = []
     for i, item in enumerate(items):
         where = f"[[trust.issuers]] #{i + 1}"
-        if not isinstance(item, dict) or not isinstance(item.get("did"), str) or not item["did"].startswith("did:"):
-            raise _bad(where, 'needs did = "did:…"')
+        # an issuer is named as credentials name it: a DID, or the https URL of an SD-JWT VC issuer (``iss``)
+        did = item.get("did") if isinstance(item, dict) else None
+        if not isinstance(did, str) or not did.startswith(("did:", "https://")):
+            raise _bad(where, 'needs did = "did:…" (or the https URL an SD-JWT VC issuer puts in iss)')
         types = item.get("types")
         if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
             raise _bad(where, "needs types = [ … ] (vct values or VC types)")

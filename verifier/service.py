@@ -21,6 +21,7 @@ from shared.crypto import RandomBytes
 from shared.encoding import b64url_encode
 from shared.errors import TesseraError
 from shared.verification import Verdict
+from verifier.auth import ApiKeyCheck
 from verifier.identity import Identity
 from verifier.policy import Policy, VerifierConfig
 from verifier.settings import VerifierSettings
@@ -89,6 +90,7 @@ class VerifierService:
         self.sign_request = sign_request
         self.now = now
         self.random_bytes = random_bytes
+        self.api_keys = ApiKeyCheck(store.api_key_hash, prefix=API_KEY_PREFIX, now=now)
         self._last_purge = 0
 
     def _token(self, n: int = 32) -> str:
@@ -103,14 +105,8 @@ class VerifierService:
         return create_api_key(self.store, self.random_bytes, self._clock())
 
     def authenticate(self, authorization: str | None) -> None:
-        token = apikeys.bearer_token(authorization)
-        try:
-            key_id = apikeys.key_id_of(token or "", API_KEY_PREFIX)
-        except TesseraError:
-            raise TesseraError(code="unauthorized") from None
-        stored = self.store.api_key_hash(key_id)
-        if stored is None or token is None or not apikeys.check(token, stored):
-            raise TesseraError(code="unauthorized")
+        """Raise ``unauthorized`` unless ``Authorization`` carries a valid API key (see :mod:`verifier.auth`)."""
+        self.api_keys.check(authorization)
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -223,8 +219,10 @@ class VerifierService:
 
     def request_object(self, request_id: str) -> str:
         """The signed request object (``oauth-authz-req+jwt``) for a session's request_uri."""
-        record = require_open(self.store.session_by_request(request_id), self._clock())
-        if not record.client_id.startswith(oid4vp.DID_PREFIX + ":"):
+        now = self._clock()
+        record = self.store.fetch_signed_request(request_id, now)  # and marks it fetched
+        if record is None:  # say why: unknown, answered or expired; else open but not signed by reference
+            require_open(self.store.session_by_request(request_id), now)
             raise TesseraError("this session's request is passed by value", code="malformed")
         policy = self.config.policy(record.policy)
         claims = self._request(record, policy, signed=True).to_claims()
@@ -234,30 +232,30 @@ class VerifierService:
         # tests/interop/test_verifier_interop.py); the signer is named by ``kid`` and ``client_id``.
         claims.pop("iss", None)
         header = {"alg": "EdDSA", "typ": oid4vp.REQUEST_OBJECT_TYP, "kid": self.identity.kid}
-        token = self.sign_request(header, claims)
-        self.store.mark_fetched(record.id)
-        return token
+        return self.sign_request(header, claims)
 
     def respond(self, request_id: str, body: bytes) -> dict[str, Any]:
-        """Take the wallet's direct_post (§8.2). Returns the JSON to answer the wallet with."""
+        """Take the wallet's direct_post (§8.2). Returns the JSON to answer the wallet with.
+
+        The response is verified first and stored with one conditional UPDATE that only an open,
+        unexpired session passes (:meth:`Store.finish`): two posts racing for one session may both be
+        verified, but only one outcome is stored and the other gets ``replayed``. A malformed body or
+        a wrong ``state`` does not use the session up."""
         now = self._clock()
         record = require_open(self.store.session_by_request(request_id), now)
         response = oid4vp.parse_response(oid4vp.parse_form(body, max_bytes=self.settings.max_body_bytes))
         if response.state != record.state:
             raise TesseraError(code="state_mismatch")
-        if not self.store.claim(record.id, now):  # lost a race with another post, or expired meanwhile
-            require_open(self.store.get_session(record.id), now)
-            raise TesseraError(code="replayed")
         policy = self.config.policy(record.policy)
         purge_at = now + policy.retention_seconds
         if isinstance(response, oid4vp.ErrorResponse):
             verdict = {"verified": False, "code": "declined", "wallet_error": response.error, "checks": []}
-            self.store.finish(record.id, status="declined", now=now, purge_at=purge_at, verdict=verdict, claims=None)
+            self._finish(record.id, status="declined", now=now, purge_at=purge_at, verdict=verdict, claims=None)
             return {}
         try:
             outcome = self.verify_response(policy, response.vp_token, record)
         except Exception:
-            # never leave a claimed session in "processing" without a result
+            # an answer that could not be checked still uses the session up, as any answer does
             self.store.finish(record.id, status="rejected", now=now, purge_at=purge_at, verdict=None, claims=None)
             raise
         stored = {k: v for k, v in outcome.verdict.to_dict().items() if k not in ("disclosed", "extra_disclosed")}
@@ -265,8 +263,13 @@ class VerifierService:
             stored["extra_disclosed_paths"] = list(outcome.extra_paths)
         status = "verified" if outcome.verdict.verified else "rejected"
         claims = outcome.requested if outcome.verdict.verified else None
-        self.store.finish(record.id, status=status, now=now, purge_at=purge_at, verdict=stored, claims=claims)
+        self._finish(record.id, status=status, now=now, purge_at=purge_at, verdict=stored, claims=claims)
         return {}
+
+    def _finish(self, session_id: str, **outcome: Any) -> None:
+        if not self.store.finish(session_id, **outcome):  # another post won, or the session expired meanwhile
+            require_open(self.store.get_session(session_id), outcome["now"])
+            raise TesseraError(code="replayed")
 
     def _purge(self, now: int) -> None:
         if now - self._last_purge >= PURGE_EVERY_SECONDS:

@@ -15,6 +15,7 @@ import httpx
 
 from shared.crypto import random_bytes
 from verifier.service import create_api_key
+from verifier.serving import HTTP_PROTOCOL
 from verifier.store import Store, make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,8 @@ class VerifierProcess:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--http",
+            HTTP_PROTOCOL,  # TCP_NODELAY on every connection: see verifier.serving
         ]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -17,8 +17,8 @@ from shared.did import DidResolver, did_key_from_public_key, public_key_from_did
 from shared.errors import TesseraError
 from verifier.app import create_app
 from verifier.http import SafeFetch
-from verifier.pipeline import StatusCache, StatusChecker
 from verifier.settings import VerifierSettings
+from verifier.status import StatusCache, StatusChecker
 
 from .conftest import Clock
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from shared import oid4vp, qr
 from shared.errors import TesseraError
 from verifier import view
-from verifier.routes import authorized, service_of
+from verifier.routes import authorized, blocking, service_of
 from verifier.service import VerifierService
 
 router = APIRouter(tags=["sessions"])
@@ -24,14 +24,15 @@ class SessionRequest(BaseModel):
     client_id_prefix: str = oid4vp.DID_PREFIX
 
 
-@router.post("/sessions", status_code=201)
-def create_session(body: SessionRequest, service: Authorized) -> dict[str, Any]:
-    return service.create_session(body.policy, body.client_id_prefix).to_json()
+@router.post("/sessions", status_code=201, response_class=JSONResponse)
+async def create_session(body: SessionRequest, service: Authorized) -> JSONResponse:
+    created = await blocking(service.create_session, body.policy, body.client_id_prefix)
+    return JSONResponse(created.to_json(), status_code=201)
 
 
-@router.get("/sessions/{session_id}")
-def session_status(session_id: str, service: Authorized) -> JSONResponse:
-    return JSONResponse(service.status(session_id), headers={"Cache-Control": "no-store"})
+@router.get("/sessions/{session_id}", response_class=JSONResponse)
+async def session_status(session_id: str, service: Authorized) -> JSONResponse:
+    return JSONResponse(await blocking(service.status, session_id), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/sessions/{session_id}/qr.png", response_class=Response)

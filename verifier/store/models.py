@@ -49,7 +49,8 @@ class SessionRow(Base):
     client_id: Mapped[str] = mapped_column(String(2048))
     nonce: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(64), unique=True)
-    # pending → fetched → processing → verified | rejected | declined
+    # pending → fetched → verified | rejected | declined; the outcome is written by one conditional
+    # UPDATE (verifier.store.db), so there is no state in between
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
