@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared import oid4vp
 from shared.dcql import DcqlQuery, parse_query
+from shared.did import DidResolver
 from shared.errors import MalformedError, TesseraError
 from shared.keys import public_jwk
 from wallet import bridge, consent, status
@@ -141,6 +142,15 @@ class Client:
     http: Http = field(default_factory=Http)
     clock: Any = time.time
 
+    def __post_init__(self) -> None:
+        # A wallet opened by the CLI or the TUI has an offline resolver (did:key, did:jwk); issuers and
+        # verifiers on the web are did:web, so the client lends it its own https-only, size-capped transport.
+        if self.wallet.resolver.fetch is None:
+            self.wallet.resolver = DidResolver(fetch=self._fetch_did_document)
+
+    def _fetch_did_document(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        return self.http.expect(self.http.request("GET", url), url, "fetching a DID document").body
+
     # OpenID4VCI ------------------------------------------------------------------------------
 
     def start_issuance(self, link: str) -> Issuance:
@@ -250,14 +260,15 @@ class Client:
 
     def _status_of(self, fmt: str, checked: Verified) -> str:
         return status.check(fmt, checked.claims, checked.issuer, http=self.http, resolver=self.wallet.resolver,
-                            now=self.wallet.now())  # fmt: skip
+                            now=self.wallet.now(), fetch_json=self.issuer_metadata_fetcher())  # fmt: skip
 
     def refresh_status(self, credential_id: str) -> CredentialRecord:
         """Check a held credential's status again and record the answer and when it was obtained."""
         record = self.wallet.credential(credential_id)
         try:
             result = status.check(record.format, record.claims, record.issuer, http=self.http,
-                                  resolver=self.wallet.resolver, now=self.wallet.now())  # fmt: skip
+                                  resolver=self.wallet.resolver, now=self.wallet.now(),
+                                  fetch_json=self.issuer_metadata_fetcher())  # fmt: skip
         except TesseraError as exc:
             result = exc.code
         if result == "unknown":

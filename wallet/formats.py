@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from shared import data_integrity
 from shared.dcql import ClaimPath
-from shared.did import DidResolver, did_key_from_public_key, did_web_to_url
+from shared.did import DidResolver, did_jwk_from_public_key, did_key_from_public_key, did_web_to_url
 from shared.errors import UnsupportedError, VerificationError
 from shared.keys import PrivateKey, jwk_thumbprint, public_jwk
 from wallet.model import SD_JWT_FORMATS, CredentialRecord
@@ -48,6 +48,21 @@ def holder_did(key: PrivateKey) -> str:
 def holder_method(key: PrivateKey) -> str:
     did = holder_did(key)
     return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def holder_dids(key: PrivateKey) -> tuple[str, str]:
+    """The DIDs an ``ldp_vc`` may name as its subject for this key: the wallet's did:key, or the key's
+    did:jwk (what Tessera's issuer binds to; issuers choose, both name the same key)."""
+    return holder_did(key), did_jwk_from_public_key(key.public_key)
+
+
+def _presenting_method(record: CredentialRecord, key: PrivateKey) -> tuple[str, str]:
+    """(holder DID, verification method) for a VP: the DID the credential's subject names, if it is the key's."""
+    subject = record.raw.get("credentialSubject") if isinstance(record.raw, dict) else None
+    bound = subject.get("id") if isinstance(subject, dict) else None
+    if isinstance(bound, str) and bound.startswith("did:jwk:") and bound == holder_dids(key)[1]:
+        return bound, f"{bound}#0"  # did:jwk has one verification method, #0
+    return holder_did(key), holder_method(key)
 
 
 def _types(value: Any) -> tuple[str, ...]:
@@ -121,7 +136,7 @@ def _verify_ldp(
     _check_issuer(_issuer_id(doc), expected)
     subject = doc.get("credentialSubject")
     subject_id = subject.get("id") if isinstance(subject, dict) else None
-    if subject_id is not None and subject_id != holder_did(holder_key):
+    if subject_id is not None and subject_id not in holder_dids(holder_key):
         raise VerificationError("the credential is about another holder", code="holder_binding_failed")
     claims = {k: v for k, v in doc.items() if k != "proof"}
     return Verified(
@@ -177,16 +192,17 @@ def present(
 
         return bridge.present(record.raw, paths, holder_key, audience=client_id, nonce=nonce, now=now)
     if record.format == "ldp_vc":
+        holder, method = _presenting_method(record, holder_key)
         vp = {
             "@context": ["https://www.w3.org/ns/credentials/v2"],
             "type": ["VerifiablePresentation"],
-            "holder": holder_did(holder_key),
+            "holder": holder,
             "verifiableCredential": [record.raw],
         }
         return data_integrity.sign(
             vp,
             signer=holder_key,
-            verification_method=holder_method(holder_key),
+            verification_method=method,
             created=now,
             proof_purpose="authentication",
             challenge=nonce,

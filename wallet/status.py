@@ -12,7 +12,7 @@ own issuer, and reads the credential's entry. Results:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,20 +22,37 @@ from shared.errors import TesseraError, VerificationError
 from wallet.transport import Http
 
 REFUSED = frozenset({"revoked", "suspended"})
+FetchJson = Callable[[str], Any]
 
 
-def _token_status(status: Mapping[str, Any], issuer: str, *, http: Http, resolver: DidResolver, now: datetime) -> None:
-    from shared import jose  # noqa: PLC0415
+def _token_status(
+    status: Mapping[str, Any],
+    issuer: str,
+    *,
+    http: Http,
+    resolver: DidResolver,
+    now: datetime,
+    fetch_json: FetchJson | None = None,
+) -> None:
+    from shared import jose, sd_jwt_vc  # noqa: PLC0415
 
     ref = status_list.parse_status_claim(status)
     reply = http.expect(
         http.request("GET", ref.uri, headers={"Accept": "application/statuslist+jwt"}), ref.uri, "the status list"
     )
     token = reply.body.decode("ascii", "replace").strip()
-    kid = jose.decode_unverified(token).header.get("kid")
-    if not isinstance(kid, str) or parse_did_url(kid).did != issuer:
+    decoded = jose.decode_unverified(token)
+    kid = decoded.header.get("kid")
+    if isinstance(kid, str) and kid.startswith("did:"):
+        if parse_did_url(kid).did != issuer:
+            raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
+        key = resolver.resolve_method(kid).public_key
+    elif not issuer.startswith("did:") and decoded.payload.get("iss") == issuer and fetch_json is not None:
+        # an issuer named by its https URL signs its lists with a key of its JWT VC Issuer Metadata
+        key = sd_jwt_vc.issuer_key_resolver(fetch_json=fetch_json)(decoded.header, decoded.payload)
+    else:
         raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
-    _, payload = jose.verify_compact(token, key=resolver.resolve_method(kid).public_key, typ="statuslist+jwt")
+    _, payload = jose.verify_compact(token, key=key, typ="statuslist+jwt")
     checked = status_list.read_status_list_token(payload, uri=ref.uri, now=int(now.timestamp()))
     status_list.raise_for_token_status(checked.status_of(ref))
 
@@ -60,10 +77,15 @@ def check(
     http: Http,
     resolver: DidResolver,
     now: datetime,
+    fetch_json: FetchJson | None = None,
 ) -> str:
-    """``valid`` or ``unknown``; raises ``revoked``/``suspended`` (and only those)."""
+    """``valid`` or ``unknown``; raises ``revoked``/``suspended`` (and only those).
+
+    ``ldp_vc`` and ``vc+sd-jwt`` (VCDM 2.0 documents) carry ``credentialStatus`` entries (Bitstring Status
+    List); ``dc+sd-jwt`` a ``status`` claim (Token Status List). ``fetch_json`` fetches an https issuer's
+    JWT VC Issuer Metadata, for status list tokens signed by an issuer named by URL."""
     try:
-        if fmt == "ldp_vc":
+        if fmt == "ldp_vc" or (fmt == "vc+sd-jwt" and "credentialStatus" in claims):
             if "credentialStatus" not in claims:
                 return "unknown"
             _bitstring_status(claims, http=http, resolver=resolver, now=now)
@@ -71,7 +93,7 @@ def check(
             status = claims.get("status")
             if not isinstance(status, Mapping):
                 return "unknown"
-            _token_status(status, issuer, http=http, resolver=resolver, now=now)
+            _token_status(status, issuer, http=http, resolver=resolver, now=now, fetch_json=fetch_json)
     except TesseraError as exc:
         if exc.code in REFUSED:
             raise

@@ -6,10 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from shared import data_integrity
+from shared.crypto import Ed25519PrivateKey
 from shared.did import DidResolver
+from shared.did.key import did_key_document, did_key_from_public_key
 from shared.errors import TesseraError
 from tests.wallet.fakes import NOW, FakeIssuer, FakeVerifier, client_for
 from wallet import consent
@@ -194,3 +197,21 @@ def test_revoked_credential_is_refused_and_status_recorded(client: Client, issue
     assert (record.status_result, record.status_checked_at) == ("valid", "2026-03-01T12:00:00Z")
     issuer.revoked = {7}
     assert client.refresh_status(record.id).status_result == "revoked"
+
+
+def test_a_wallet_opened_without_a_fetcher_resolves_did_web_through_the_clients_transport(vault: Vault) -> None:
+    """The CLI and the TUI open the wallet with an offline resolver; issuers and verifiers on the web are did:web."""
+    did = "did:web:verifier.example"
+    key_did = did_key_from_public_key(Ed25519PrivateKey.generate().public_key)
+    doc = json.loads(json.dumps(did_key_document(key_did)).replace(key_did, did))
+    seen: list[str] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json=doc)
+
+    wallet = Wallet(vault)
+    assert wallet.resolver.fetch is None
+    Client(wallet, Http(httpx.Client(transport=httpx.MockTransport(serve))))
+    assert wallet.resolver.resolve(did).id == did
+    assert seen == ["https://verifier.example/.well-known/did.json"]
