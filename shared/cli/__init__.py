@@ -31,7 +31,7 @@ _PART_COMMANDS = (
     ("issuer.cli", "register"),
     ("verifier.cli", "register"),
     ("wallet.cli", "register"),
-    ("shared.cli.demo", "register"),
+    ("wallet.demo", "register"),
 )
 
 

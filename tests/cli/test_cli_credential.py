@@ -131,10 +131,3 @@ def test_console_script_reads_standard_input(issuer_key: tuple[Path, str], capsy
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verified"] is True
-
-
-def test_demo_runs_the_story(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "demo")
-    assert code == 0
-    assert "The story ran as expected." in out
-    assert "invalid_signature" in out
