@@ -49,48 +49,16 @@ def _error(code: str, message: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from issuer.app import create_app
     from issuer.http import configure_logging
+    from issuer.serving import serve
 
     if bool(args.tls_cert) != bool(args.tls_key):
         raise MalformedError("--tls-cert and --tls-key go together")
+    if args.workers < 1:
+        raise MalformedError("--workers is at least 1")
     settings = _settings(args, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
     configure_logging()
-    ssl: dict[str, Any] = {
-        "ssl_certfile": str(settings.tls_cert) if settings.tls_cert else None,
-        "ssl_keyfile": str(settings.tls_key) if settings.tls_key else None,
-    }
-    if args.workers > 1:
-        # Worker processes rebuild the app from the environment: hand them the resolved settings there.
-        create_app(settings).state.service.db.dispose()  # migrate and create the first key once, here
-        for name, value in settings.model_dump(exclude_none=True).items():
-            os.environ[f"TESSERA_ISSUER_{name.upper()}"] = str(value)
-        os.environ["TESSERA_ISSUER_PUBLIC_URL"] = settings.base_url
-        print(f"tessera issuer: serving {settings.base_url} with {args.workers} workers", file=sys.stderr)
-        uvicorn.run(
-            "issuer.app:app_from_env",
-            factory=True,
-            workers=args.workers,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            **ssl,
-        )
-        return EXIT_OK
-    app = create_app(settings)
-    print(f"tessera issuer: serving {settings.base_url}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # our JSON logs; uvicorn's access log would print query strings
-        access_log=False,
-        **ssl,
-    )
-    return EXIT_OK
+    return serve(settings, args.workers)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -253,7 +221,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     serve.add_argument("--port", type=int, help="port (default 8100)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate chain for HTTPS")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for HTTPS")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes, e.g. one per core (default 1)")
     _db_options(serve)
     serve.set_defaults(handler=cmd_serve)
 

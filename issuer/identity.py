@@ -10,25 +10,27 @@
   ``/.well-known/jwt-vc-issuer`` (SD-JWT VC §5); those JWKs carry the same ``kid``.
 - One active key at a time. Rotation retires it (it stays published) and creates a new one, under an
   advisory lock so two replicas rotating together cannot leave two active keys.
-- The decrypted key is cached per process by kid; the database says which kid is active, so a
-  rotation on one replica is seen by every other on its next signature.
+- The decrypted key (with its DID and verification method) is cached per process by kid — a kid names
+  one key forever. Which kid is active is read from the database every time, inside the caller's
+  transaction when there is one (one indexed read, no transaction of its own), so a rotation on one
+  replica is seen by every other on its next signature. The published documents (JWKS, DID document)
+  are rebuilt only when that read shows a different set of keys.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from issuer.sealing import Sealer
 from issuer.settings import IssuerSettings
-from issuer.store.db import Database
-from issuer.store.models import SigningKeyRow
+from issuer.store.db import Database, Executor
+from issuer.store.models import SigningKeyRow, table_of
 from shared.crypto import Ed25519PrivateKey, RandomBytes
 from shared.did.key import did_key_document, did_key_from_public_key
 from shared.did.web import did_web_from_url
@@ -36,6 +38,9 @@ from shared.keys import jwk_thumbprint, key_from_jwk, multikey_encode, public_jw
 
 KEY_LOCK = 7449
 SEAL_CONTEXT = "issuer-signing-key"
+_KEYS = table_of(SigningKeyRow)
+_ACTIVE_KID = select(_KEYS.c.kid).where(_KEYS.c.retired_at.is_(None)).order_by(_KEYS.c.created_at.desc()).limit(1)
+_SEALED = select(_KEYS.c.sealed).where(_KEYS.c.kid == bindparam("kid"))
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,9 @@ class Identity:
         self.sealer = sealer
         self.now = now
         self.random_bytes = random_bytes
-        self._cache: dict[str, Ed25519PrivateKey] = {}
-        self._lock = threading.Lock()
+        # kid -> its decrypted key; a race decrypts twice, harmlessly (dict writes are atomic)
+        self._keys: dict[str, ActiveKey] = {}
+        self._documents: dict[tuple[str, Any], dict[str, Any]] = {}  # (document, key set) -> document
 
     # --- identifiers ---------------------------------------------------------------------------
 
@@ -108,30 +114,36 @@ class Identity:
         )
         return old, self._new_key(session).kid
 
-    def _private(self, row: SigningKeyRow) -> Ed25519PrivateKey:
-        with self._lock:
-            key = self._cache.get(row.kid)
-            if key is None:
-                key = Ed25519PrivateKey(self.sealer.open(row.sealed, SEAL_CONTEXT))
-                self._cache[row.kid] = key
-            return key
+    def _active_in(self, executor: Executor) -> ActiveKey | None:
+        kid = executor.execute(_ACTIVE_KID).scalar()
+        if kid is None:
+            return None
+        known = self._keys.get(kid)
+        if known is None:
+            sealed = executor.execute(_SEALED, {"kid": kid}).scalar_one()
+            key = Ed25519PrivateKey(self.sealer.open(sealed, SEAL_CONTEXT))
+            known = ActiveKey(kid, key, self.did_for(key), self.verification_method_for(kid, key))
+            self._keys[kid] = known
+        return known
 
-    def active(self) -> ActiveKey:
-        with self.db.tx() as session:
-            row = session.scalars(
-                select(SigningKeyRow)
-                .where(SigningKeyRow.retired_at.is_(None))
-                .order_by(SigningKeyRow.created_at.desc())
-            ).first()
-        if row is None:
+    def active(self, executor: Executor | None = None) -> ActiveKey:
+        """The key new credentials are signed with: read in ``executor`` (the caller's transaction) when
+        given, else in a read-only transaction of its own."""
+        if executor is not None:
+            found = self._active_in(executor)
+            if found is None:  # ensure_key ran at start-up: someone retired every key by hand
+                raise RuntimeError("the issuer has no active signing key; restart it to create one")
+            return found
+        with self.db.begin_read() as own:
+            found = self._active_in(own)
+        if found is None:
             self.ensure_key()
             return self.active()
-        key = self._private(row)
-        return ActiveKey(row.kid, key, self.did_for(key), self.verification_method_for(row.kid, key))
+        return found
 
     def published_keys(self) -> list[dict[str, Any]]:
         """Every key, active first: ``{"kid", "jwk", "created_at", "retired_at"}``."""
-        with self.db.tx() as session:
+        with self.db.read() as session:
             rows = list(session.scalars(select(SigningKeyRow).order_by(SigningKeyRow.created_at.desc())))
         rows.sort(key=lambda r: r.retired_at is not None)
         return [
@@ -139,18 +151,37 @@ class Identity:
             for r in rows
         ]
 
+    def _memo(self, name: str, keys: list[dict[str, Any]], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A document built from ``keys``, rebuilt only when the set of keys changed."""
+        version = (name, tuple((k["kid"], k["retired_at"]) for k in keys))
+        document = self._documents.get(version)
+        if document is None:
+            if len(self._documents) > 64:  # rotations are rare; never let it grow
+                self._documents.clear()
+            document = self._documents[version] = build()
+        return document
+
     # --- documents -----------------------------------------------------------------------------
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [{**k["jwk"], "kid": k["kid"], "alg": "EdDSA", "use": "sig"} for k in self.published_keys()]}
+        keys = self.published_keys()
+        return self._memo(
+            "jwks",
+            keys,
+            lambda: {"keys": [{**k["jwk"], "kid": k["kid"], "alg": "EdDSA", "use": "sig"} for k in keys]},
+        )
 
     def did_document(self) -> dict[str, Any]:
-        active = self.active()
         if not self.uses_did_web:
+            active = self.active()
             return did_key_document(active.did, key_agreement=False)
-        did = active.did
+        keys = self.published_keys()
+        return self._memo("did", keys, lambda: self._did_web_document(keys))
+
+    def _did_web_document(self, keys: list[dict[str, Any]]) -> dict[str, Any]:
+        did = did_web_from_url(self.settings.base_url)
         methods = []
-        for k in self.published_keys():
+        for k in keys:
             methods.append(
                 {
                     "id": f"{did}#{k['kid']}",

@@ -6,8 +6,12 @@ Sections cited are OpenID4VCI 1.0 (final). Choices:
   so of any number of parallel redemptions exactly one gets an access token; a wrong ``tx_code`` counts
   an attempt and the offer is invalidated after ``tx_code_max_attempts`` (§6.1, and Security
   Considerations on ``tx_code`` brute force). Every failure is ``invalid_grant`` (§6.3).
-- Nonce (§7): a random ``c_nonce`` stored hashed with an expiry; consumed by one conditional UPDATE,
-  so 50 parallel credential requests with one nonce yield one credential.
+- Nonce (§7): a ``c_nonce`` is its expiry and 16 random bytes, authenticated with a MAC under a key
+  derived from the key-encryption key (shared by replicas) — nothing is stored when it is handed out,
+  so the unauthenticated nonce endpoint costs no write and cannot fill the database. It is recorded
+  (hashed, with its expiry) when a credential request uses it, by an INSERT that the primary key
+  lets succeed once: 50 parallel credential requests with one nonce yield one credential. Used nonces
+  are purged once expired, when the MAC check alone refuses them.
 - Credential (§8): one request per credential configuration of the offer (the offer row is locked while
   issuing, so two requests cannot both issue it); ``proofs.jwt`` (§8.2, Appendix F.1) with ``typ``
   ``openid4vci-proof+jwt``, ``alg`` EdDSA or ES256, the holder key as ``jwk`` in the header, ``aud`` =
@@ -20,24 +24,27 @@ Sections cited are OpenID4VCI 1.0 (final). Choices:
 
 from __future__ import annotations
 
+import functools
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any, Final
-
-from sqlalchemy import select, update
 
 from issuer.catalogue import claims_metadata, display_metadata
 from issuer.credentials import StatusRef, build, valid_until
 from issuer.http import ApiError
 from issuer.service import PRE_AUTH_GRANT, IssuerService, constant_time_equal, sha256_hex
+from issuer.store import statements as sql
 from issuer.store import status as status_store
-from issuer.store.models import AccessTokenRow, CredentialRow, NonceRow, OfferRow, RecordRow
 from shared import jose
 from shared.crypto import PublicKey
+from shared.encoding import b64url_decode, b64url_encode
 from shared.errors import TesseraError
 from shared.keys import jwk_thumbprint, key_from_jwk
 
 PROOF_TYP: Final = "openid4vci-proof+jwt"
+NONCE_CONTEXT: Final = "issuer-c-nonce"
+NONCE_TAG: Final = 16  # bytes of the MAC kept in a c_nonce: 128 bits
 NO_STORE: Final = {"Cache-Control": "no-store"}
 
 
@@ -59,7 +66,8 @@ class Issuance:
 
     # --- metadata (§12.2, RFC 8414) ------------------------------------------------------------------
 
-    def issuer_metadata(self) -> dict[str, Any]:
+    @functools.cached_property
+    def _issuer_metadata(self) -> dict[str, Any]:
         configs: dict[str, Any] = {}
         proof_types = {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]}}
         for ctype in self.s.catalogue.types.values():
@@ -91,7 +99,12 @@ class Issuance:
             "credential_configurations_supported": configs,
         }
 
-    def authorization_server_metadata(self) -> dict[str, Any]:
+    def issuer_metadata(self) -> dict[str, Any]:
+        """Built once: it depends on the settings and the catalogue only, both fixed for a process."""
+        return self._issuer_metadata
+
+    @functools.cached_property
+    def _as_metadata(self) -> dict[str, Any]:
         return {
             "issuer": self.base,
             "token_endpoint": f"{self.base}/token",
@@ -99,6 +112,9 @@ class Issuance:
             "pre-authorized_grant_anonymous_access_supported": True,
             "response_types_supported": [],
         }
+
+    def authorization_server_metadata(self) -> dict[str, Any]:
+        return self._as_metadata
 
     # --- token (§6) -----------------------------------------------------------------------------------
 
@@ -112,57 +128,60 @@ class Issuance:
             raise ApiError("invalid_request", "pre-authorized_code is required.", headers=NO_STORE)
         now = int(self.s.now())
         tx_code = form.get("tx_code")
-        with self.s.db.tx() as session:
-            offer = session.scalars(select(OfferRow).where(OfferRow.code_hash == sha256_hex(code))).first()
+        refusal: ApiError | None = None
+        with self.s.db.begin() as connection:
+            offer = connection.execute(sql.OFFER_BY_CODE, {"code_hash": sha256_hex(code)}).first()
             if offer is None or offer.status != "pending" or offer.expires_at <= now:
                 raise _grant_error("The pre-authorized code is not valid, has expired or was already used.")
-            if offer.tx_code_hash is not None:
-                right = tx_code is not None and constant_time_equal(
-                    sha256_hex(f"{offer.id}:{tx_code}"), offer.tx_code_hash
-                )
-                if not right:
-                    attempts = offer.tx_attempts + 1
-                    dead = attempts >= self.s.settings.tx_code_max_attempts
-                    session.execute(
-                        update(OfferRow)
-                        .where(OfferRow.id == offer.id, OfferRow.status == "pending")
-                        .values(tx_attempts=OfferRow.tx_attempts + 1, **({"status": "invalidated"} if dead else {}))
-                    )
-                    wrong = _grant_error(
-                        "The transaction code is not correct." + (" The offer is now invalid." if dead else "")
-                    )
-                    # the attempt must count even though the request fails: commit it, then refuse
-                    session.commit()
-                    raise wrong
-            won = session.execute(
-                update(OfferRow)
-                .where(OfferRow.id == offer.id, OfferRow.status == "pending")
-                .values(status="redeemed", redeemed_at=now)
+            right = offer.tx_code_hash is None or (
+                tx_code is not None and constant_time_equal(sha256_hex(f"{offer.id}:{tx_code}"), offer.tx_code_hash)
             )
-            if getattr(won, "rowcount", 0) != 1:
-                raise _grant_error("The pre-authorized code was already used.")
-            access_token = self.s.token(32)
-            ttl = self.s.settings.access_token_ttl_seconds
-            session.add(
-                AccessTokenRow(
-                    token_hash=sha256_hex(access_token), offer_id=offer.id, expires_at=now + ttl, used_at=None
+            if not right:
+                dead = offer.tx_attempts + 1 >= self.s.settings.tx_code_max_attempts
+                then = "invalidated" if dead else "pending"
+                connection.execute(sql.COUNT_ATTEMPT, {"offer_id": offer.id, "then": then})
+                # the attempt must count even though the request fails: refused after the commit
+                refusal = _grant_error(
+                    "The transaction code is not correct." + (" The offer is now invalid." if dead else "")
                 )
-            )
+            else:
+                won = connection.execute(sql.REDEEM, {"offer_id": offer.id, "at": now})
+                if won.rowcount != 1:
+                    raise _grant_error("The pre-authorized code was already used.")
+                access_token = self.s.token(32)
+                ttl = self.s.settings.access_token_ttl_seconds
+                row = {"token_hash": sha256_hex(access_token), "offer_id": offer.id, "expires_at": now + ttl}
+                connection.execute(sql.NEW_TOKEN, {**row, "used_at": None})
+        if refusal is not None:
+            raise refusal
         return {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl}
 
     # --- nonce (§7) -----------------------------------------------------------------------------------
 
     def nonce(self) -> dict[str, Any]:
-        value = self.s.token(32)
-        with self.s.db.tx() as session:
-            expires = int(self.s.now()) + self.s.settings.nonce_ttl_seconds
-            session.add(NonceRow(nonce_hash=sha256_hex(value), expires_at=expires, used_at=None))
-        return {"c_nonce": value}
+        """A fresh ``c_nonce`` (no I/O: see the module notes)."""
+        expires = int(self.s.now()) + self.s.settings.nonce_ttl_seconds
+        body = expires.to_bytes(8, "big") + self.s.random_bytes(16)
+        return {"c_nonce": b64url_encode(body + self.s.sealer.mac(body, NONCE_CONTEXT)[:NONCE_TAG])}
+
+    def _nonce_expiry(self, nonce: str) -> int | None:
+        """When a ``c_nonce`` of ours expires; None if it is not one (forged, altered, malformed)."""
+        try:
+            raw = b64url_decode(nonce) if len(nonce) <= 64 else b""
+        except (TesseraError, ValueError):
+            return None
+        if len(raw) != 24 + NONCE_TAG:
+            return None
+        body, tag = raw[:24], raw[24:]
+        if not hmac.compare_digest(tag, self.s.sealer.mac(body, NONCE_CONTEXT)[:NONCE_TAG]):
+            return None
+        return int.from_bytes(body[:8], "big")
 
     # --- credential (§8) ------------------------------------------------------------------------------
 
-    def _holder_keys(self, proofs: Any) -> tuple[list[PublicKey], str]:
-        """The holder keys of the proofs (checked but for the nonce) and the one nonce they all carry."""
+    def _holder_keys(self, proofs: Any) -> tuple[list[tuple[PublicKey, str]], str]:
+        """The holder keys of the proofs (checked but for the nonce) with their JWK thumbprints, and the
+        one nonce they all carry."""
         if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list):
             raise ApiError("invalid_credential_request", 'proofs must be {"jwt": [ … ]}')
         jwts = proofs["jwt"]
@@ -196,7 +215,7 @@ class Issuance:
             if thumb in prints:
                 raise _proof_error("each credential of a batch needs its own holder key")
             prints.add(thumb)
-            keys.append(key)
+            keys.append((key, thumb))
         if len(nonces) != 1:
             raise ApiError("invalid_nonce", "all proofs of one request carry the same c_nonce")
         return keys, nonces.pop()
@@ -215,9 +234,9 @@ class Issuance:
         keys, nonce = self._holder_keys(body.get("proofs"))
         moment = int(self.s.now())
         now = datetime.fromtimestamp(moment, UTC)
-        active = self.s.identity.active()  # before the transaction: SQLite allows one writer, even to us
-        with self.s.db.tx() as session:
-            tok = session.get(AccessTokenRow, sha256_hex(token))
+        nonce_expires = self._nonce_expiry(nonce)
+        with self.s.db.begin() as connection:
+            tok = connection.execute(sql.TOKEN, {"hash": sha256_hex(token)}).first()
             if tok is None or tok.expires_at <= moment:
                 raise ApiError(
                     "invalid_token",
@@ -225,36 +244,30 @@ class Issuance:
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
-            used = session.execute(
-                update(NonceRow)
-                .where(
-                    NonceRow.nonce_hash == sha256_hex(nonce), NonceRow.used_at.is_(None), NonceRow.expires_at > moment
-                )
-                .values(used_at=moment)
-            )
-            if getattr(used, "rowcount", 0) != 1:
+            use = sql.USE_NONCE[connection.dialect.name]
+            row = {"nonce_hash": sha256_hex(nonce), "expires_at": nonce_expires, "used_at": moment}
+            if nonce_expires is None or nonce_expires <= moment or connection.execute(use, row).first() is None:
                 raise ApiError("invalid_nonce", "The c_nonce is not valid, has expired or was already used.")
-            offer = session.scalars(select(OfferRow).where(OfferRow.id == tok.offer_id).with_for_update()).one()
+            offer = connection.execute(sql.OFFER_LOCKED, {"offer_id": tok.offer_id}).one()
             allowed = json.loads(offer.configuration_ids)
             if config_id not in allowed:
                 raise ApiError("unknown_credential_configuration", "The offer does not include this credential.")
             ctype, fmt = self.s.catalogue.configuration(config_id)
-            record = session.get(RecordRow, offer.record_id)
+            record = connection.execute(sql.RECORD, {"record_id": offer.record_id}).first()
             if record is None or record.status == "revoked" or offer.claims_sealed is None:
                 raise ApiError("invalid_credential_request", "This offer can no longer be used.")
-            done = {
-                c.format for c in session.scalars(select(CredentialRow).where(CredentialRow.record_id == record.id))
-            }
+            done = set(connection.execute(sql.FORMATS_ISSUED, {"record_id": record.id}).scalars())
             if fmt in done:
                 raise ApiError("invalid_credential_request", "This credential was already issued for this offer.")
             claims = self.s.open_json(offer.claims_sealed)
+            active = self.s.identity.active(connection)  # read here: a rotation by any replica counts at once
             kind = status_store.TOKEN if fmt == "dc+sd-jwt" else status_store.BITSTRING
             until = valid_until(ctype, now)
-            issued = []
-            for holder in keys:
+            issued, rows = [], []
+            for holder, thumbprint in keys:
                 cred_id = self.s.token(16)
                 list_id, idx = status_store.allocate(
-                    session,
+                    connection,
                     kind=kind,
                     credential_id=cred_id,
                     size=self.s.settings.status_list_size,
@@ -274,21 +287,29 @@ class Issuance:
                         random_bytes=self.s.random_bytes,
                     )
                 )
-                session.add(
-                    CredentialRow(
-                        id=cred_id,
-                        record_id=record.id,
-                        format=fmt,
-                        status_list_id=list_id,
-                        status_idx=idx,
-                        holder_thumbprint=jwk_thumbprint(holder),
-                        issued_at=moment,
-                        valid_until=int(until.timestamp()) if until else None,
-                    )
+                rows.append(
+                    {
+                        "id": cred_id,
+                        "record_id": record.id,
+                        "format": fmt,
+                        "status_list_id": list_id,
+                        "status_idx": idx,
+                        "holder_thumbprint": thumbprint,
+                        "issued_at": moment,
+                        "valid_until": int(until.timestamp()) if until else None,
+                    }
                 )
-            if record.status == "offered":
-                record.status, record.issued_at = "issued", moment
-            record.updated_at = moment
+            connection.execute(sql.NEW_CREDENTIAL, rows)
+            first = record.status == "offered"
+            connection.execute(
+                sql.RECORD_ISSUED,
+                {
+                    "record_id": record.id,
+                    "then": "issued" if first else record.status,
+                    "issued": moment if first else record.issued_at,
+                    "at": moment,
+                },
+            )
             if done | {fmt} >= {self.s.catalogue.configuration(c)[1] for c in allowed}:
-                offer.status, offer.claims_sealed = "issued", None  # data minimization: the claims go
+                connection.execute(sql.OFFER_ISSUED, {"offer_id": offer.id})
         return {"credentials": [{"credential": c} for c in issued]}

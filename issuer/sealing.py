@@ -5,10 +5,16 @@ nonce per message, prefixed to the ciphertext. The 32-byte key comes from the se
 (``TESSERA_ISSUER_KEY_ENCRYPTION_KEY``, base64url) or from a key file created with mode 0600 in the
 data directory on first use. A sealed value also authenticates a ``context`` label (bound in as the
 first bytes of the plaintext), so a sealed seed cannot be swapped into a claims column or vice versa.
+
+The same key also authenticates values the issuer hands out and takes back without storing them (the
+``c_nonce``): :meth:`Sealer.mac` is HMAC-SHA-256 under a subkey derived per context, so replicas that
+share the key-encryption key accept each other's values.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -28,6 +34,8 @@ class Sealer:
         if len(key) != KEY_BYTES:
             raise MalformedError(f"the key-encryption key must be {KEY_BYTES} bytes", code="invalid_key")
         self._box = nacl.secret.SecretBox(key)
+        self._key = key
+        self._mac_keys: dict[str, bytes] = {}
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         label = context.encode() + b"\x00"
@@ -43,6 +51,14 @@ class Sealer:
         if not plain.startswith(label):
             raise MalformedError("a sealed value was made for another purpose", code="invalid_key")
         return plain[len(label) :]
+
+    def mac(self, message: bytes, context: str) -> bytes:
+        """HMAC-SHA-256 of ``message`` under this key's subkey for ``context`` (never the key itself)."""
+        subkey = self._mac_keys.get(context)
+        if subkey is None:
+            subkey = hmac.digest(self._key, b"tessera-mac\x00" + context.encode(), hashlib.sha256)
+            self._mac_keys[context] = subkey
+        return hmac.digest(subkey, message, hashlib.sha256)
 
 
 def _create_key_file(path: Path) -> bytes:
@@ -86,6 +102,9 @@ class LazySealer(Sealer):
 
     def open(self, sealed: bytes, context: str) -> bytes:
         return self._get().open(sealed, context)
+
+    def mac(self, message: bytes, context: str) -> bytes:
+        return self._get().mac(message, context)
 
 
 def load_sealer(settings: IssuerSettings) -> Sealer:

@@ -11,28 +11,29 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from issuer.access import API_KEY_PREFIX, ApiKeyCheck
 from issuer.catalogue import Catalogue, validate_claims
-from issuer.http import ApiError, unauthorized
+from issuer.http import ApiError
 from issuer.identity import Identity
 from issuer.sealing import Sealer
 from issuer.settings import IssuerSettings
 from issuer.store import audit
+from issuer.store import statements as sql
 from issuer.store import status as status_store
-from issuer.store.db import Database
+from issuer.store.db import Database, Executor
 from issuer.store.models import AccessTokenRow, ApiKeyRow, CredentialRow, NonceRow, OfferRow, RecordRow
 from shared import apikeys, qr
 from shared.crypto import RandomBytes
 from shared.encoding import b64url_encode, dumps_compact
 from shared.errors import MalformedError
 
-API_KEY_PREFIX: Final = "tsi"
 SCOPES: Final = ("issue", "revoke", "admin")
 PRE_AUTH_GRANT: Final = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME: Final = "openid-credential-offer://"
@@ -63,14 +64,18 @@ class IssuerService:
     now: Callable[[], float]
     random_bytes: RandomBytes
     _last_purge: float = 0.0  # a per-process throttle, not state: every replica purges on its own
+    api_keys: ApiKeyCheck = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.api_keys = ApiKeyCheck(self.db, self.settings.api_key_cache_seconds)
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def token(self, n: int = 32) -> str:
         return b64url_encode(self.random_bytes(n))
 
-    def record_audit(self, session: Session, actor: str, action: str, target: str | None, **detail: Any) -> None:
-        audit.append(self.db, session, at=int(self.now()), actor=actor, action=action, target=target, detail=detail)
+    def record_audit(self, executor: Executor, actor: str, action: str, target: str | None, **detail: Any) -> None:
+        audit.append(self.db, executor, at=int(self.now()), actor=actor, action=action, target=target, detail=detail)
 
     def seal_json(self, value: Any) -> bytes:
         return self.sealer.seal(dumps_compact(value).encode("utf-8"), CLAIMS_CONTEXT)
@@ -101,29 +106,8 @@ class IssuerService:
 
     def authenticate(self, authorization: str | None, scope: str | tuple[str, ...]) -> str:
         """The key id of a valid API key holding ``scope`` — or one of them, given a tuple (``admin``
-        holds every scope)."""
-        presented = apikeys.bearer_token(authorization)
-        if presented is None:
-            raise unauthorized()
-        try:
-            key_id = apikeys.key_id_of(presented, API_KEY_PREFIX)
-        except ValueError:
-            raise unauthorized("The API key is not valid.") from None
-        with self.db.tx() as session:
-            row = session.get(ApiKeyRow, key_id)
-        if row is None or row.revoked_at is not None or not apikeys.check(presented, row.key_hash):
-            raise unauthorized("The API key is not valid.")
-        held = set(row.scopes.split())
-        wanted = (scope,) if isinstance(scope, str) else scope
-        if not held.intersection(wanted) and "admin" not in held:
-            names = " ".join(wanted)
-            raise ApiError(
-                "insufficient_scope",
-                f"This API key needs the scope {' or '.join(wanted)}.",
-                status=403,
-                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{names}"'},
-            )
-        return key_id
+        holds every scope). Cached per process for ``api_key_cache_seconds``: see :mod:`issuer.access`."""
+        return self.api_keys.check(authorization, (scope,) if isinstance(scope, str) else scope)
 
     # --- offers -----------------------------------------------------------------------------------
 
@@ -173,38 +157,40 @@ class IssuerService:
         offer_id, record_id, code = self.token(16), self.token(16), self.token(32)
         code_tx = self._tx_code() if tx_code else None
         config_ids = [ctype.configuration_id(f) for f in chosen]
-        with self.db.tx() as session:
-            session.add(
-                RecordRow(
-                    id=record_id,
-                    credential_type=ctype.name,
-                    status="offered",
-                    offer_id=offer_id,
-                    issued_by=actor,
-                    created_at=now,
-                    issued_at=None,
-                    updated_at=now,
-                    claims_sealed=self.seal_json(claims) if self.settings.retain_claims else None,
-                )
+        with self.db.begin() as connection:  # Core: this runs for every offer
+            connection.execute(
+                sql.NEW_RECORD,
+                {
+                    "id": record_id,
+                    "credential_type": ctype.name,
+                    "status": "offered",
+                    "offer_id": offer_id,
+                    "issued_by": actor,
+                    "created_at": now,
+                    "issued_at": None,
+                    "updated_at": now,
+                    "claims_sealed": self.seal_json(claims) if self.settings.retain_claims else None,
+                },
             )
-            session.add(
-                OfferRow(
-                    id=offer_id,
-                    code_hash=sha256_hex(code),
-                    code_sealed=self.sealer.seal(code.encode("ascii"), CODE_CONTEXT),
-                    record_id=record_id,
-                    credential_type=ctype.name,
-                    configuration_ids=json.dumps(config_ids),
-                    claims_sealed=self.seal_json(claims),
-                    tx_code_hash=sha256_hex(f"{offer_id}:{code_tx}") if code_tx else None,
-                    tx_attempts=0,
-                    status="pending",
-                    created_at=now,
-                    expires_at=now + self.settings.offer_ttl_seconds,
-                    redeemed_at=None,
-                )
+            connection.execute(
+                sql.NEW_OFFER,
+                {
+                    "id": offer_id,
+                    "code_hash": sha256_hex(code),
+                    "code_sealed": self.sealer.seal(code.encode("ascii"), CODE_CONTEXT),
+                    "record_id": record_id,
+                    "credential_type": ctype.name,
+                    "configuration_ids": json.dumps(config_ids),
+                    "claims_sealed": self.seal_json(claims),
+                    "tx_code_hash": sha256_hex(f"{offer_id}:{code_tx}") if code_tx else None,
+                    "tx_attempts": 0,
+                    "status": "pending",
+                    "created_at": now,
+                    "expires_at": now + self.settings.offer_ttl_seconds,
+                    "redeemed_at": None,
+                },
             )
-            self.record_audit(session, actor, "offer.create", record_id, type=ctype.name, configurations=config_ids)
+            self.record_audit(connection, actor, "offer.create", record_id, type=ctype.name, configurations=config_ids)
         offer = self.offer_json(config_ids, code, code_tx is not None)
         offer_uri = f"{self.settings.base_url}/offers/{offer_id}"
         link = f"{OFFER_SCHEME}?credential_offer_uri={quote(offer_uri, safe='')}"
@@ -227,7 +213,7 @@ class IssuerService:
         return result
 
     def _pending_offer(self, offer_id: str) -> OfferRow:
-        with self.db.tx() as session:
+        with self.db.read() as session:
             row = session.get(OfferRow, offer_id)
         if row is None or row.status != "pending" or row.expires_at <= int(self.now()):
             raise not_found("offer (it may have expired or been used)")
@@ -293,7 +279,7 @@ class IssuerService:
             query = query.where(RecordRow.created_at >= created_after)
         if created_before is not None:
             query = query.where(RecordRow.created_at < created_before)
-        with self.db.tx() as session:
+        with self.db.read() as session:
             rows = list(session.scalars(query.limit(limit).offset(offset)))
             creds: dict[str, list[CredentialRow]] = {r.id: [] for r in rows}
             if rows:
@@ -303,7 +289,7 @@ class IssuerService:
         return {"records": records, "limit": limit, "offset": offset}
 
     def get_record(self, record_id: str) -> dict[str, Any]:
-        with self.db.tx() as session:
+        with self.db.read() as session:
             row = session.get(RecordRow, record_id)
             if row is None:
                 raise not_found("issuance record")

@@ -44,6 +44,8 @@ class IssuerSettings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_body_bytes: int = Field(default=256_000, ge=1024)
+    # Threads per process running requests' database work (issuer/app.py says why so few).
+    request_threads: int = Field(default=4, ge=1, le=256)
     catalogue: Path | None = None  # default: the packaged issuer/catalogue.toml
     issuer_name: str = "Tessera issuer"
     # Data minimization: claims are kept only while an offer is pending, unless retention is on.
@@ -58,6 +60,9 @@ class IssuerSettings(BaseSettings):
     batch_size: int = Field(default=10, ge=1, le=100)
     status_list_size: int = Field(default=131_072, ge=131_072)
     status_list_ttl_seconds: int = Field(default=300, ge=0)
+    # How long a process trusts an API key it has checked: a revoked key stops working within this
+    # many seconds everywhere (issuer/access.py); 0 reads the database on every request.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # POST /credentials/issue (W3C VC API) without an API key: for test-suite runs only.
     vc_api_open: bool = False
 

@@ -65,19 +65,25 @@ class StatusLists:
         return dumps_compact(signed)
 
     def get(self, list_id: str, purpose: str) -> tuple[str, str, dict[str, str]]:
-        """(body, media type, headers) of a list, signing it anew only when it changed or is ageing."""
+        """(body, media type, headers) of a list, signing it anew only when it changed or is ageing.
+
+        The common case is one read-only transaction. Signing happens outside any write transaction
+        (on SQLite the writer lock is shared by every request); the signed form is then stored only if
+        the list is still at the version it was made from, so a change racing with it is never hidden
+        behind a stale signature — the next request signs the newer version."""
         now = int(self.s.now())
         ttl = self.s.settings.status_list_ttl_seconds
-        key = self.s.identity.active()  # outside the transaction (SQLite: one writer at a time, us included)
-        with self.s.db.tx() as session:
+        with self.s.db.read() as session:
             row = status_store.get_list(session, list_id, purpose)
-            if row is None:
-                raise ApiError("not_found", "There is no such status list.", status=404)
-            fresh = row.signed is not None and row.signed_version == row.version
-            if fresh and row.signed_at is not None and now - row.signed_at > max(ttl, 300):
-                fresh = False
-            if not fresh:
-                signed = self._sign(row, now, key)
+        if row is None:
+            raise ApiError("not_found", "There is no such status list.", status=404)
+        fresh = row.signed is not None and row.signed_version == row.version
+        if fresh and row.signed_at is not None and now - row.signed_at > max(ttl, 300):
+            fresh = False
+        body = row.signed or ""
+        if not fresh:
+            body = self._sign(row, now, self.s.identity.active())
+            with self.s.db.tx() as session:
                 session.execute(
                     update(StatusListRow)
                     .where(
@@ -85,13 +91,11 @@ class StatusLists:
                         StatusListRow.purpose == purpose,
                         StatusListRow.version == row.version,
                     )
-                    .values(signed=signed, signed_version=row.version, signed_at=now)
+                    .values(signed=body, signed_version=row.version, signed_at=now)
                 )
-                row.signed = signed
-            body, version, kind = row.signed or "", row.version, row.kind
-        media = "application/statuslist+jwt" if kind == status_store.TOKEN else "application/vc+ld+json"
+        media = "application/statuslist+jwt" if row.kind == status_store.TOKEN else "application/vc+ld+json"
         headers: dict[str, Any] = {
-            "ETag": f'"{list_id}.{purpose}.{version}"',
+            "ETag": f'"{list_id}.{purpose}.{row.version}"',
             "Cache-Control": f"public, max-age={ttl}",
         }
         return body, media, headers

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from issuer.routes import require, service_of
+from issuer.routes import offload, require, service_of
 from shared import qr
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -33,8 +34,9 @@ class ApiKeyRequest(BaseModel):
 
 
 @router.post("/offers", status_code=201, summary="Create a credential offer for a subject's claims")
-def create_offer(body: OfferRequest, request: Request, actor: str = Depends(require("issue"))) -> dict[str, Any]:
-    return service_of(request).create_offer(
+async def create_offer(body: OfferRequest, request: Request, actor: str = Depends(require("issue"))) -> JSONResponse:
+    offer = await offload(
+        service_of(request).create_offer,
         actor,
         body.type,
         body.claims,
@@ -42,6 +44,7 @@ def create_offer(body: OfferRequest, request: Request, actor: str = Depends(requ
         inline_qr=body.qr,
         tx_code=body.tx_code,
     )
+    return JSONResponse(offer, status_code=201)
 
 
 @router.get("/offers/{offer_id}/qr.png", summary="The offer link as a QR code (PNG)")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from issuer import vcapi
 from issuer.http import ApiError
 from issuer.issuance import NO_STORE, Issuance
-from issuer.routes import service_of
+from issuer.routes import offload, service_of
 from issuer.status_lists import StatusLists
 from shared.encoding import loads_strict
 from shared.errors import TesseraError
@@ -26,19 +24,19 @@ def _issuance(request: Request) -> Issuance:
 
 
 @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)")
-def issuer_metadata(request: Request) -> dict[str, Any]:
-    return _issuance(request).issuer_metadata()
+async def issuer_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(_issuance(request).issuer_metadata())  # built once, no I/O: on the event loop
 
 
 @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
-def as_metadata(request: Request) -> dict[str, Any]:
-    return _issuance(request).authorization_server_metadata()
+async def as_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(_issuance(request).authorization_server_metadata())
 
 
 @router.get("/.well-known/jwt-vc-issuer", summary="SD-JWT VC issuer metadata with the issuer's JWKS")
-def jwt_vc_issuer(request: Request) -> dict[str, Any]:
+async def jwt_vc_issuer(request: Request) -> JSONResponse:
     service = service_of(request)
-    return {"issuer": service.settings.base_url, "jwks": service.identity.jwks()}
+    return JSONResponse({"issuer": service.settings.base_url, "jwks": await offload(service.identity.jwks)})
 
 
 @router.post("/token", summary="Token endpoint: pre-authorized code (+ tx_code) → access token")
@@ -53,13 +51,12 @@ async def token(request: Request) -> JSONResponse:
     values = dict(pairs)
     if len(values) != len(pairs):  # RFC 6749 §3.2: a parameter must not be repeated
         raise ApiError("invalid_request", "A request parameter is repeated.")
-    result = await _run(request, lambda: _issuance(request).token(values))
-    return JSONResponse(result, headers=NO_STORE)
+    return JSONResponse(await offload(_issuance(request).token, values), headers=NO_STORE)
 
 
 @router.post("/nonce", summary="Nonce endpoint (OpenID4VCI 1.0 §7)")
-def nonce(request: Request) -> JSONResponse:
-    return JSONResponse(_issuance(request).nonce(), headers=NO_STORE)
+async def nonce(request: Request) -> JSONResponse:
+    return JSONResponse(_issuance(request).nonce(), headers=NO_STORE)  # no I/O: on the event loop
 
 
 @router.post("/credential", summary="Credential endpoint (OpenID4VCI 1.0 §8)")
@@ -70,8 +67,7 @@ async def credential(request: Request) -> JSONResponse:
     except TesseraError as exc:
         raise ApiError("invalid_credential_request", f"the body is not JSON: {exc.message}") from exc
     auth = request.headers.get("authorization")
-    result = await _run(request, lambda: _issuance(request).credential(auth, body))
-    return JSONResponse(result, headers=NO_STORE)
+    return JSONResponse(await offload(_issuance(request).credential, auth, body), headers=NO_STORE)
 
 
 @router.get("/status/{list_id}", summary="A Token Status List (statuslist+jwt)")
@@ -94,11 +90,6 @@ def _status(request: Request, list_id: str, purpose: str) -> Response:
     return Response(body, media_type=media, headers=headers)
 
 
-async def _run(request: Request, call: Any) -> Any:
-    """Database work off the event loop (the service is synchronous)."""
-    return await run_in_threadpool(call)
-
-
 # --- W3C VC API (for the W3C test suites) ----------------------------------------------------------
 
 
@@ -106,7 +97,7 @@ async def _run(request: Request, call: Any) -> Any:
 async def vc_api_issue(request: Request) -> JSONResponse:
     service = service_of(request)
     auth = request.headers.get("authorization")
-    actor = "open" if service.settings.vc_api_open else await _run(request, lambda: service.authenticate(auth, "issue"))
+    actor = "open" if service.settings.vc_api_open else await offload(service.authenticate, auth, "issue")
     raw = await request.body()
     try:
         body = loads_strict(raw, max_bytes=len(raw) + 1)
@@ -114,5 +105,5 @@ async def vc_api_issue(request: Request) -> JSONResponse:
         raise ApiError("invalid_request", f"the body is not JSON: {exc.message}") from exc
     if not isinstance(body, dict) or not isinstance(body.get("credential"), dict):
         raise ApiError("invalid_request", 'the body is {"credential": {…}, "options": {…}}')
-    signed = await _run(request, lambda: vcapi.vc_api_issue(service, actor, body["credential"], body.get("options")))
+    signed = await offload(vcapi.vc_api_issue, service, actor, body["credential"], body.get("options"))
     return JSONResponse({"verifiableCredential": signed}, status_code=201)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from issuer.routes import service_of
-from issuer.service import not_found
+from issuer.routes import offload, service_of
+from issuer.service import IssuerService, not_found
 from shared import jsonld
 from shared.errors import JsonLdError
 
@@ -18,11 +16,15 @@ CONTEXT_BASE = "https://w3id.org/tessera/contexts/"
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict[str, Any]:
-    service = service_of(request)
-    with service.db.engine.connect() as connection:
+async def healthz(request: Request) -> JSONResponse:
+    await offload(_ping, service_of(request))
+    return JSONResponse({"status": "ok"})
+
+
+def _ping(service: IssuerService) -> None:
+    """The database answers (read-only: no writer lock)."""
+    with service.db.begin_read() as connection:
         connection.execute(text("SELECT 1"))
-    return {"status": "ok"}
 
 
 @router.get("/offers/{offer_id}", summary="A credential offer by reference (OpenID4VCI 1.0 §4.1.3)")

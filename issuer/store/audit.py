@@ -19,11 +19,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from issuer.store.db import AUDIT_LOCK, Database
-from issuer.store.models import AuditRow
+from issuer.store.db import AUDIT_LOCK, Database, Executor
+from issuer.store.models import AuditRow, table_of
 from shared.encoding import jcs
 
 GENESIS = "0" * 64
@@ -44,18 +44,27 @@ def _entry(row: AuditRow) -> dict[str, Any]:
     }
 
 
+AUDIT = table_of(AuditRow)
+_LAST = select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)
+_APPEND = insert(AUDIT)
+
+
 def append(
-    db: Database, session: Session, *, at: int, actor: str, action: str, target: str | None, detail: dict[str, Any]
+    db: Database, executor: Executor, *, at: int, actor: str, action: str, target: str | None, detail: dict[str, Any]
 ) -> int:
-    """Append one entry inside the caller's transaction; returns its sequence number."""
-    db.lock(session, AUDIT_LOCK)
-    last = session.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+    """Append one entry inside the caller's transaction (an ORM session or a Core connection); returns
+    its sequence number."""
+    if isinstance(executor, Session):
+        # Write the caller's pending rows first: the lock serializes every audited action of every
+        # replica until commit, so it should cover this entry and nothing else.
+        executor.flush()
+    db.lock(executor, AUDIT_LOCK)
+    last = executor.execute(_LAST).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    row = AuditRow(seq=seq, at=at, actor=actor, action=action, target=target, prev_hash=prev, detail="", hash="")
-    row.detail = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    row.hash = entry_hash(prev, _entry(row))
-    session.add(row)
-    session.flush()
+    stored = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # hashed as verify_chain will read it back: the stored JSON, parsed
+    entry = {"seq": seq, "at": at, "actor": actor, "action": action, "target": target, "detail": json.loads(stored)}
+    executor.execute(_APPEND, {**entry, "detail": stored, "prev_hash": prev, "hash": entry_hash(prev, entry)})
     return seq
 
 
@@ -90,7 +99,7 @@ def iter_rows(db: Database, batch: int = 1000) -> Iterator[AuditRow]:
     """All rows in order, read in pages so a long log does not fill memory."""
     after = 0
     while True:
-        with db.tx() as session:
+        with db.read() as session:
             query = select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
             rows = list(session.scalars(query))
         yield from rows
@@ -104,7 +113,7 @@ def verify(db: Database) -> ChainReport:
 
 
 def entries(db: Database, *, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
-    with db.tx() as session:
+    with db.read() as session:
         query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
         if before is not None:
             query = query.where(AuditRow.seq < before)

@@ -7,12 +7,19 @@ a test checks that the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, PrimaryKeyConstraint, String, Text
+from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, PrimaryKeyConstraint, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for the prebuilt statements of the paths every issuance takes."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class ApiKeyRow(Base):
@@ -77,6 +84,9 @@ class AccessTokenRow(Base):
 
 
 class NonceRow(Base):
+    """A c_nonce that was used, kept until it expires (issuer/issuance.py: nonces are not stored when
+    handed out); the primary key is what makes a nonce single-use."""
+
     __tablename__ = "issuer_nonces"
     nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

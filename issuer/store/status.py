@@ -20,12 +20,13 @@ import secrets
 from collections.abc import Callable
 from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from issuer.store.models import StatusAllocationRow, StatusListRow
+from issuer.store.db import Executor, dialect_of
+from issuer.store.models import StatusAllocationRow, StatusListRow, table_of
 from shared.crypto import RandomBytes
 from shared.encoding import b64url_encode
 from shared.status_list import LSB_FIRST, MSB_FIRST, StatusList
@@ -47,48 +48,56 @@ def _random_below(n: int, random_bytes: RandomBytes) -> int:
             return value
 
 
-def _new_list(session: Session, kind: str, size: int, now: int, random_bytes: RandomBytes) -> str:
+LISTS = table_of(StatusListRow)
+ALLOCATIONS = table_of(StatusAllocationRow)
+# Prebuilt Core statements: allocation runs for every credential issued.
+_ACTIVE_LIST = (
+    select(LISTS.c.id, LISTS.c.size)
+    .where(LISTS.c.kind == bindparam("kind"), LISTS.c.purpose == bindparam("purpose"), LISTS.c.active.is_(True))
+    .order_by(LISTS.c.created_at)
+    .limit(1)
+)
+_NEW_LIST = insert(LISTS)
+_USED = select(func.count()).select_from(ALLOCATIONS).where(ALLOCATIONS.c.list_id == bindparam("list_id"))
+_RETIRE = update(LISTS).where(LISTS.c.id == bindparam("list_id")).values(active=False, allocated=bindparam("used"))
+_INSERT_IGNORE = {
+    # RETURNING, not rowcount: what the driver reports for a skipped row differs
+    name: dialect_insert(ALLOCATIONS)
+    .on_conflict_do_nothing(index_elements=["list_id", "idx"])
+    .returning(ALLOCATIONS.c.idx)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _new_list(executor: Executor, kind: str, size: int, now: int, random_bytes: RandomBytes) -> str:
     list_id = ("t" if kind == TOKEN else "b") + b64url_encode(random_bytes(9))
     bits = 2 if kind == TOKEN else 1
     order = LSB_FIRST if kind == TOKEN else MSB_FIRST
     empty = StatusList.zeros(size, bits=bits, order=order).data
-    for purpose in PURPOSES[kind]:
-        session.add(
-            StatusListRow(
-                id=list_id,
-                purpose=purpose,
-                kind=kind,
-                bits=bits,
-                size=size,
-                data=empty,
-                version=1,
-                allocated=0,
-                active=True,
-                signed=None,
-                signed_version=None,
-                signed_at=None,
-                created_at=now,
-            )
-        )
-    session.flush()
+    rows = [
+        {
+            "id": list_id,
+            "purpose": purpose,
+            "kind": kind,
+            "bits": bits,
+            "size": size,
+            "data": empty,
+            "version": 1,
+            "allocated": 0,
+            "active": True,
+            "signed": None,
+            "signed_version": None,
+            "signed_at": None,
+            "created_at": now,
+        }
+        for purpose in PURPOSES[kind]
+    ]
+    executor.execute(_NEW_LIST, rows)
     return list_id
 
 
-def _insert_ignore(session: Session, list_id: str, idx: int, credential_id: str) -> bool:
-    values = {"list_id": list_id, "idx": idx, "credential_id": credential_id}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(StatusAllocationRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["list_id", "idx"])
-        .returning(StatusAllocationRow.idx)
-    )
-    # RETURNING, not rowcount: an ORM-enabled INSERT reports rowcount -1 on psycopg
-    return session.execute(stmt).first() is not None
-
-
 def allocate(
-    session: Session,
+    executor: Executor,
     *,
     kind: str,
     credential_id: str,
@@ -97,17 +106,14 @@ def allocate(
     random_bytes: RandomBytes = secrets.token_bytes,
     on_new_list: Callable[[str], None] | None = None,
 ) -> tuple[str, int]:
-    """A fresh (list_id, idx) for one credential, in the caller's transaction."""
+    """A fresh (list_id, idx) for one credential, in the caller's transaction (an ORM session or a
+    Core connection)."""
     primary = PURPOSES[kind][0]
+    insert_ignore = _INSERT_IGNORE[dialect_of(executor)]
     for _ in range(8):  # a fresh list takes the first draw; more rounds mean a broken random source
-        row = session.execute(
-            select(StatusListRow.id, StatusListRow.size)
-            .where(StatusListRow.kind == kind, StatusListRow.purpose == primary, StatusListRow.active.is_(True))
-            .order_by(StatusListRow.created_at)
-            .limit(1)
-        ).first()
+        row = executor.execute(_ACTIVE_LIST, {"kind": kind, "purpose": primary}).first()
         if row is None:
-            list_id, list_size = _new_list(session, kind, size, now, random_bytes), size
+            list_id, list_size = _new_list(executor, kind, size, now, random_bytes), size
             if on_new_list is not None:
                 on_new_list(list_id)
         else:
@@ -115,13 +121,14 @@ def allocate(
         used = 0
         for _ in range(MAX_DRAWS):
             idx = _random_below(list_size, random_bytes)
-            if _insert_ignore(session, list_id, idx, credential_id):
+            values = {"list_id": list_id, "idx": idx, "credential_id": credential_id}
+            if executor.execute(insert_ignore, values).first() is not None:
                 return list_id, idx
             # a collision: is the list getting full?
-            used = session.scalar(select(func.count()).where(StatusAllocationRow.list_id == list_id)) or 0
+            used = executor.execute(_USED, {"list_id": list_id}).scalar() or 0
             if used >= list_size * MAX_FILL:
                 break
-        session.execute(update(StatusListRow).where(StatusListRow.id == list_id).values(active=False, allocated=used))
+        executor.execute(_RETIRE, {"list_id": list_id, "used": used})
     raise RuntimeError("no free status index could be drawn; is the random source broken?")
 
 

@@ -258,12 +258,50 @@ def test_expired_offers_lose_their_claims(
     from issuer.store.models import NonceRow, OfferRow
 
     offer = make_offer(client, api_key, claims)
-    nonce_of(client)
+    issued = make_offer(client, api_key, claims, tx_code=False, formats=["dc+sd-jwt"])
+    access = redeem(client, issued).json()["access_token"]
+    nonce_of(client)  # handed out, never used: nothing is stored for it
+    used = nonce_of(client)
+    proofs = [proof(Ed25519PrivateKey.generate(), used, iat=int(clock()))]
+    assert request_credential(client, access, "BirthCertificate_sd_jwt_vc", proofs).status_code == 200
     clock.advance(app.state.service.settings.offer_ttl_seconds + 1)
     purged = app.state.service.purge_expired()
-    assert purged["offers"] == 1 and purged["nonces"] == 1
+    assert purged["offers"] == 1 and purged["nonces"] == 1  # the expired offer; the used nonce
     with app.state.service.db.tx() as session:
         row = session.get(OfferRow, offer["offer_id"])
         assert row is not None and row.claims_sealed is None and row.status == "expired"
         assert session.scalars(select(NonceRow)).all() == []
     assert redeem(client, offer, offer["tx_code"]).json()["error"] == "invalid_grant"
+
+
+def test_nonces_are_stored_only_when_used_and_cannot_be_forged(
+    make_app: Any, claims: dict[str, Any], clock: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from issuer.store.models import NonceRow
+    from shared.encoding import b64url_decode, b64url_encode
+
+    app = make_app(nonce_ttl_seconds=60)
+    client = TestClient(app)
+
+    def stored() -> int:
+        with app.state.service.db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(NonceRow)) or 0)
+
+    key_header = {"Authorization": f"Bearer {app.state.service.create_api_key(['issue'])}"}
+    offer = make_offer(client, lambda *_: key_header, claims, tx_code=False)
+    access = redeem(client, offer).json()["access_token"]
+    nonces = [nonce_of(client) for _ in range(20)]
+    assert len(set(nonces)) == 20 and stored() == 0
+    key = Ed25519PrivateKey.generate()
+    now = int(clock())
+    raw = bytearray(b64url_decode(nonces[0]))
+    raw[0] ^= 1  # a later expiry: the MAC no longer matches
+    for forged in (b64url_encode(bytes(raw)), nonces[0][:-2], "A" * 54):
+        reply = request_credential(client, access, "BirthCertificate_sd_jwt_vc", [proof(key, forged, iat=now)])
+        assert reply.json()["error"] == "invalid_nonce", forged
+    clock.advance(61)  # past the nonce's lifetime, within the access token's
+    late = request_credential(client, access, "BirthCertificate_sd_jwt_vc", [proof(key, nonces[1], iat=int(clock()))])
+    assert late.json()["error"] == "invalid_nonce"
+    assert stored() == 0
