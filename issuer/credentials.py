@@ -71,6 +71,18 @@ def _disclosable(ctype: CredentialType, claims: dict[str, Any]) -> list[str]:
     return [name for name, spec in ctype.claims.items() if spec.disclosable and name in claims]
 
 
+def sd_jwt_issuer(base_url: str, key: ActiveKey) -> tuple[str, str]:
+    """``iss`` and ``kid`` of the SD-JWTs this issuer signs (credentials and status list tokens).
+
+    Served over https, the issuer is named by its URL and its keys come from JWT VC Issuer Metadata.
+    On plain http (local runs and tests) that discovery is refused by wallets and verifiers, so the
+    issuer is named by its did:key, which resolves without any fetch (SD-JWT VC allows either).
+    """
+    if base_url.startswith("https://"):
+        return base_url, key.kid
+    return key.did, key.verification_method
+
+
 def build(
     fmt: str,
     ctype: CredentialType,
@@ -86,7 +98,8 @@ def build(
     """One secured credential: the compact SD-JWT text, or the ``ldp_vc`` JSON document."""
     if fmt == "dc+sd-jwt":
         preds = age_predicates(ctype, claims, now.date())
-        payload: dict[str, Any] = {"iss": base_url, "vct": ctype.vct, "iat": int(now.timestamp())}
+        iss, kid = sd_jwt_issuer(base_url, key)
+        payload: dict[str, Any] = {"iss": iss, "vct": ctype.vct, "iat": int(now.timestamp())}
         until = valid_until(ctype, now)
         if until is not None:
             payload["exp"] = int(until.timestamp())
@@ -100,7 +113,7 @@ def build(
             holder_key=holder,
             now=now,
             random_bytes=random_bytes,
-            kid=key.kid,
+            kid=kid,
         )
         return str(issued)
     if fmt == "vc+sd-jwt":

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from issuer.credentials import sd_jwt_issuer
 from issuer.http import ApiError
 from issuer.identity import ActiveKey
 from issuer.service import IssuerService
@@ -42,15 +43,16 @@ class StatusLists:
     def _sign(self, row: StatusListRow, now: int, key: ActiveKey) -> str:
         ttl = self.s.settings.status_list_ttl_seconds
         if row.kind == status_store.TOKEN:
+            iss, kid = sd_jwt_issuer(self.s.settings.base_url, key)
             claims = status_list_token_claims(
                 StatusList(row.bits, row.data, LSB_FIRST),
                 sub=self._url(row),
                 iat=now,
                 exp=now + max(ttl * 2, 600),
                 ttl=ttl or None,
-                iss=self.s.settings.base_url,
+                iss=iss,
             )
-            return jose.sign_compact(status_list_token_header(alg="EdDSA", kid=key.kid), claims, key.key)
+            return jose.sign_compact(status_list_token_header(alg="EdDSA", kid=kid), claims, key.key)
         moment = datetime.fromtimestamp(now, UTC)
         doc = build_status_list_credential(
             StatusList(row.bits, row.data, MSB_FIRST),

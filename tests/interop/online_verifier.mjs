@@ -11,7 +11,8 @@
 // 127.0.0.1); any other URL is refused, so the oracle never reaches the internet.
 //
 //   {"op": "sdJwtVc", "sdJwt": str, "issuerUrl": str, "nonce"?: str, "audience"?: str, "now"?: seconds}
-//     SD-JWT VC (dc+sd-jwt) with SDJwtVcInstance.verify. The issuer key: JWT VC Issuer Metadata
+//     SD-JWT VC (dc+sd-jwt) with SDJwtVcInstance.verify. The issuer key: from the kid when iss is a
+//     did:key (an issuer on plain http names itself so), otherwise JWT VC Issuer Metadata
 //     (SD-JWT VC §5) fetched from <iss origin>/.well-known/jwt-vc-issuer<iss path>, its "issuer" equal
 //     to "iss", the JWK chosen by the header "kid". The status: the library's own statusListFetcher
 //     (Accept and Content-Type application/statuslist+jwt) fetches the Token Status List at
@@ -302,13 +303,21 @@ async function sdJwtVc(request) {
   try {
     header = jwtHeader(issuerJwt);
     const iss = decodeSegment(issuerJwt.split('.')[1]).iss;
-    const url = new URL(iss);
-    metadataUrl = `${url.origin}/.well-known/jwt-vc-issuer${url.pathname === '/' ? '' : url.pathname}`;
-    const metadata = await getJson(metadataUrl);
-    if(metadata.issuer !== iss) {
-      throw new Error(`the metadata's issuer ${metadata.issuer} is not iss ${iss}`);
+    if(typeof iss === 'string' && iss.startsWith('did:')) {
+      // SD-JWT VC §3.5: the key may also come from the issuer's DID; the kid must be a DID URL of iss
+      if(!header.kid?.startsWith(`${iss}#`)) {
+        throw new Error(`kid ${header.kid} is not a key of iss ${iss}`);
+      }
+      keys = [{...jwkFromDidKeyUrl(header.kid).jwk, kid: header.kid}];
+    } else {
+      const url = new URL(iss);
+      metadataUrl = `${url.origin}/.well-known/jwt-vc-issuer${url.pathname === '/' ? '' : url.pathname}`;
+      const metadata = await getJson(metadataUrl);
+      if(metadata.issuer !== iss) {
+        throw new Error(`the metadata's issuer ${metadata.issuer} is not iss ${iss}`);
+      }
+      keys = metadata.jwks?.keys ?? (await getJson(metadata.jwks_uri)).keys;
     }
-    keys = metadata.jwks?.keys ?? (await getJson(metadata.jwks_uri)).keys;
   } catch(error) {
     return {verified: false, payload: null, header, kb: null, issuerMetadataUrl: metadataUrl, status: null,
       errors: [`issuer key: ${error.message}`]};

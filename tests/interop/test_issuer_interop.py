@@ -6,7 +6,8 @@
   ``openid4vci-proof+jwt`` proofs with fresh Ed25519 / P-256 holder keys and requests the credential.
 - The credentials it gets are checked by independent verifiers (``online_verifier.mjs``) that fetch
   what our issuer publishes:
-  - ``dc+sd-jwt`` with ``@sd-jwt/sd-jwt-vc``: the issuer key from ``/.well-known/jwt-vc-issuer``, the
+  - ``dc+sd-jwt`` with ``@sd-jwt/sd-jwt-vc``: the issuer key from its did:key ``iss`` and ``kid`` (an
+    issuer on plain http is named by its DID; over https by its URL, with JWT VC Issuer Metadata), the
     status through the library's own status list fetcher and validator against our ``statuslist+jwt``
     (VALID, then SUSPENDED, VALID again, INVALID as the admin API changes it), and a KB-JWT made in JS
     with the holder key the wallet generated;
@@ -47,7 +48,7 @@ PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 SD_JWT_VC = "BirthCertificate_sd_jwt_vc"
 LDP_VC = "BirthCertificate_ldp_vc"
 VC_SD_JWT = "BirthCertificate_vc_sd_jwt"
-VCT = "https://w3id.org/tessera/vct/BirthCertificate"
+VCT = "https://w3id.org/tessera/vct/birth-certificate/v1"
 # Token Status List §7.1
 VALID, INVALID, SUSPENDED = 0, 1, 2
 
@@ -281,9 +282,12 @@ def test_sd_jwt_vc_verified_by_sd_jwt_vc_with_its_status(oracle: Oracle, issuer:
 
     result = check(oracle, issuer, "sdJwtVc", sdJwt=credential)
     assert result["verified"], result["errors"]
-    assert result["issuerMetadataUrl"] == f"{issuer.url}/.well-known/jwt-vc-issuer"
+    # On plain http the issuer names itself by its did:key (wallets refuse JWT VC Issuer Metadata over
+    # http); the independent verifier took the key from the DID in the kid, not from a fetch.
+    did = httpx.get(f"{issuer.url}/.well-known/did.json").json()["id"]
+    assert result["issuerMetadataUrl"] is None and result["header"]["kid"].startswith(f"{did}#")
     payload = result["payload"]
-    assert payload["iss"] == issuer.url and payload["vct"] == VCT
+    assert payload["iss"] == did and payload["vct"] == VCT
     assert payload["cnf"] == {"jwk": holder["publicJwk"]}  # bound to the key the wallet proved
     assert {name: payload[name] for name in CLAIMS} == CLAIMS
     assert payload["age_over_18"] is False  # a predicate disclosure, birthDate 2026-01-10

@@ -98,7 +98,7 @@ def test_full_flow_in_three_formats_with_status(
     moment = datetime.fromtimestamp(now, UTC)
     for text, holder in zip(creds, holders, strict=True):
         _, payload = jose.verify_compact(text.split("~")[0], key=issuer_key, typ="dc+sd-jwt")
-        assert payload["vct"] == "https://w3id.org/tessera/vct/BirthCertificate"
+        assert payload["vct"] == "https://w3id.org/tessera/vct/birth-certificate/v1"
         assert payload["cnf"]["jwk"] == public_jwk(holder)
         assert "givenName" not in payload  # selectively disclosable
         verified = sd_jwt_vc.verify_sd_jwt_vc(

@@ -16,10 +16,8 @@ keeping a copy of it so tests can read exactly what left the wallet.
 - Both share the test's database (SQLite file or PostgreSQL schema from ``database_url``); their tables
   carry an ``issuer_``/``verifier_`` prefix.
 
-Known mismatch worked around here: the shipped policies ask for ``vct``
-``https://w3id.org/tessera/vct/birth-certificate/v1`` while ``issuer/catalogue.toml`` issues
-``https://w3id.org/tessera/vct/BirthCertificate``; :func:`verifier_config` points the shipped policies at
-the catalogue's ``vct`` (a no-op once the two agree).
+The shipped policies and ``issuer/catalogue.toml`` agree on the ``vct``; :func:`verifier_config` still
+points the policies at the catalogue's value, so the tests follow the catalogue if it changes.
 """
 
 from __future__ import annotations

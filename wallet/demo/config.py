@@ -15,9 +15,8 @@ the demo runs, so the example file is read as it ships and changed in three ways
 - the trust registry lists the demo issuer instead of the example's ``did:web:registry.example.org``:
   once by its DID (what ``ldp_vc`` and ``vc+sd-jwt`` credentials name) and once by its https URL (what an
   SD-JWT VC puts in ``iss``), both learned from the running issuer;
-- every ``dc+sd-jwt`` query asks for the ``vct`` the demo issuer actually issues. The example asks for
-  ``…/vct/birth-certificate/v1`` while ``issuer/catalogue.toml`` issues ``…/vct/BirthCertificate``; taking
-  the issuer's advertised value keeps the demo working either way (a no-op once the two agree);
+- every ``dc+sd-jwt`` query asks for the ``vct`` the demo issuer advertises in its metadata (today the
+  same ``…/vct/birth-certificate/v1`` as the example), so a catalogue edited locally still runs the story;
 - the ``[verifier]`` table is dropped (the demo sets those through ``TESSERA_VERIFIER_*``), and the verifier
   is given a name that says it is the demo's.
 
