@@ -7,7 +7,6 @@ The embedded default database and the key-encryption key file live in the user's
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,13 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import MalformedError
+from shared.settings_loader import load, read_toml
+
+__all__ = ["DEFAULT_PORT", "IssuerSettings", "default_data_dir", "load_settings", "read_toml"]
 
 DEFAULT_PORT = 8100
+# Never quoted in an error message.
+SECRET_SETTINGS = frozenset({"key_encryption_key", "database_url"})
 
 
 def default_data_dir() -> Path:
@@ -85,30 +88,8 @@ class IssuerSettings(BaseSettings):
         return self.key_encryption_key_file or self.data_dir / "key-encryption.key"
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise MalformedError(f"cannot read {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MalformedError(f"{path} is not valid TOML: {exc}") from exc
-
-
 def load_settings(config: Path | None = None, **overrides: Any) -> IssuerSettings:
-    """Settings from defaults < the TOML ``[issuer]`` table < environment < ``overrides`` (not None)."""
-    from_env = IssuerSettings()
-    values: dict[str, Any] = {}
-    config = config or from_env.config
-    if config is not None:
-        table = read_toml(config).get("issuer", {})
-        if not isinstance(table, dict):
-            raise MalformedError("[issuer] in the config file must be a table")
-        values.update(table)
-        values["config"] = config
-    values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return IssuerSettings(**values)
-    except ValueError as exc:  # pydantic's ValidationError: one line per bad setting, no traceback
-        raise MalformedError(f"invalid issuer settings: {exc}"[:2000]) from exc
+    """Settings from defaults < the TOML ``[issuer]`` table (``config``, else ``TESSERA_ISSUER_CONFIG``) <
+    environment < ``overrides`` (not None). A bad setting or config file is ``invalid_config``, naming the
+    setting and never its value (:mod:`shared.settings_loader`)."""
+    return load(IssuerSettings, "issuer", config, overrides, secrets=SECRET_SETTINGS)

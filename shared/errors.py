@@ -90,6 +90,8 @@ REASONS: Final[dict[str, str]] = {
     "unknown_policy": "There is no presentation policy with that name.",
     "unauthorized": "A valid API key is required.",
     "state_mismatch": "The response does not belong to this session (state).",
+    # service configuration
+    "invalid_config": "A setting in the environment or the config file is not valid.",
 }
 
 

@@ -78,4 +78,4 @@ def app_from_env() -> FastAPI:
     ``TESSERA_VERIFIER_*``, with ``TESSERA_VERIFIER_CONFIG`` naming the TOML file (policies, trust)."""
     from verifier.settings import load_settings  # noqa: PLC0415
 
-    return create_app(load_settings(VerifierSettings().config))
+    return create_app(load_settings())

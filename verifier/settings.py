@@ -1,19 +1,23 @@
 """Verifier settings: ``TESSERA_VERIFIER_*`` environment variables over the ``[verifier]`` table of the
-TOML file given by ``--config``, over defaults. Command-line options override both.
+TOML file given by ``--config`` or ``TESSERA_VERIFIER_CONFIG``, over defaults. Command-line options override both.
 
 The same TOML file holds the presentation policies and the trust registry (see :mod:`verifier.policy`).
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import MalformedError
+from shared.settings_loader import load, read_toml
+
+__all__ = ["VerifierSettings", "load_settings", "read_toml"]
+
+# Never quoted in an error message.
+SECRET_SETTINGS = frozenset({"key_secret", "database_url"})
 
 
 class VerifierSettings(BaseSettings):
@@ -21,8 +25,9 @@ class VerifierSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8200, ge=1, le=65535)
-    # The base URL wallets and browsers reach; default http://HOST:PORT. An https URL makes the
-    # verifier's identifier a did:web of it; otherwise it is a did:key (local runs, tests).
+    # The base URL wallets and browsers reach; default http://HOST:PORT, https://HOST:PORT with a TLS
+    # certificate. An https URL makes the verifier's identifier a did:web of it; otherwise it is a did:key
+    # (local runs, tests, and TLS without a public URL).
     public_url: str | None = None
     database_url: str = "sqlite:///tessera-verifier.db"
     config: Path | None = None  # TOML with policies and trust registry
@@ -41,6 +46,9 @@ class VerifierSettings(BaseSettings):
     fetch_max_bytes: int = Field(default=2_000_000, ge=1024)
     # Lift the SSRF guards on outbound fetches (status lists, did:web): tests and local demos only.
     allow_private_fetch: bool = False
+    # POST /credentials/verify and /presentations/verify (W3C VC API) without an API key: for test-suite
+    # runs only — an open VC API lets anyone make the verifier fetch status lists and DID documents.
+    vc_api_open: bool = False
 
     @field_validator("public_url")
     @classmethod
@@ -49,30 +57,14 @@ class VerifierSettings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise MalformedError(f"cannot read {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MalformedError(f"{path} is not valid TOML: {exc}") from exc
+        scheme = "https" if self.tls_cert else "http"  # as the issuer: served over TLS, links are https
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> VerifierSettings:
-    """Settings from defaults < the TOML ``[verifier]`` table < environment < ``overrides`` (not None)."""
-    from_env = VerifierSettings()
-    values: dict[str, Any] = {}
-    if config is not None:
-        table = read_toml(config).get("verifier", {})
-        if not isinstance(table, dict):
-            raise MalformedError("[verifier] in the config file must be a table")
-        values.update(table)
-    values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
-    if config is not None:
-        values["config"] = config
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return VerifierSettings(**values)
+    """Settings from defaults < the TOML ``[verifier]`` table < environment < ``overrides`` (not None).
+
+    The TOML file is ``config`` (``--config``), else the one ``TESSERA_VERIFIER_CONFIG`` names: either way
+    its ``[verifier]`` table is applied, and its policies and trust registry are loaded by the app. A bad
+    setting or config file is ``invalid_config``, naming the setting, never its value."""
+    return load(VerifierSettings, "verifier", config, overrides, secrets=SECRET_SETTINGS)

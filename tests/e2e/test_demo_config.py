@@ -13,7 +13,11 @@ from wallet.demo.config import ConfigError, demo_config, make_tls, to_toml, writ
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = tomllib.loads((ROOT / "verifier" / "examples" / "verifier.toml").read_text(encoding="utf-8"))
-DID, URL, VCT = "did:web:127.0.0.1%3A8443", "https://127.0.0.1:8443", "https://w3id.org/tessera/vct/birth-certificate/v1"
+DID, URL, VCT = (
+    "did:web:127.0.0.1%3A8443",
+    "https://127.0.0.1:8443",
+    "https://w3id.org/tessera/vct/birth-certificate/v1",
+)
 
 
 def test_the_shipped_policies_trust_the_demo_issuer(tmp_path: Path) -> None:

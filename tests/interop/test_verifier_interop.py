@@ -261,14 +261,13 @@ def test_digitalbazaar_vp_is_accepted_in_a_session(oracle: Oracle, verifier: Ver
 def test_digitalbazaar_vp_through_the_vc_api(oracle: Oracle, verifier: Verifier) -> None:
     vp = di_presentation(oracle, di_credential(oracle), challenge="c-42", domain="https://rp.example")
     body = {"verifiablePresentation": vp, "options": {"challenge": "c-42", "domain": "https://rp.example"}}
-    ok = httpx.post(f"{verifier.url}/presentations/verify", json=body, timeout=30)
+    ok = verifier.http.post("/presentations/verify", json=body)  # with the relying party's API key
     assert ok.status_code == 200, ok.text
     body["options"]["challenge"] = "another"
-    assert httpx.post(f"{verifier.url}/presentations/verify", json=body, timeout=30).status_code == 422
-    credential = httpx.post(
-        f"{verifier.url}/credentials/verify", json={"verifiableCredential": vp["verifiableCredential"][0]}, timeout=30
-    )
+    assert verifier.http.post("/presentations/verify", json=body).status_code == 422
+    credential = verifier.http.post("/credentials/verify", json={"verifiableCredential": vp["verifiableCredential"][0]})
     assert credential.status_code == 200, credential.text
+    assert httpx.post(f"{verifier.url}/presentations/verify", json=body, timeout=30).status_code == 401  # no key
 
 
 @pytest.mark.parametrize("alg", ["EdDSA", "ES256"])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -152,3 +155,101 @@ def test_offer_create_reports_bad_claims_per_field(
     assert "birthDate: must be a date written YYYY-MM-DD" in capsys.readouterr().err
     assert main(["issuer", "revoke", "x", "--url", url, "--api-key", "tsi_wrong"]) == 1
     assert "invalid_token" in capsys.readouterr().err
+
+
+# --- bad settings: one line, code invalid_config, exit 2, never a traceback or a secret -------------------
+
+
+def _config_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert "\n" not in err and "Traceback" not in err, captured.err
+    assert err.startswith("tessera: error [invalid_config]: "), err
+    return err
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith("TESSERA_ISSUER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TESSERA_ISSUER_DATA_DIR", str(tmp_path / "data"))
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("TESSERA_ISSUER_PORT", "abc", "valid integer"),
+        ("TESSERA_ISSUER_PORT", "70000", "less than or equal to 65535"),
+        ("TESSERA_ISSUER_OFFER_TTL_SECONDS", "5", "greater than or equal to 60"),
+        ("TESSERA_ISSUER_VC_API_OPEN", "maybe", "valid boolean"),
+    ],
+)
+def test_bad_environment_setting_is_one_line(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str, problem: str
+) -> None:
+    clean_env.setenv(name, value)
+    for argv in (["issuer", "serve"], ["issuer", "migrate"], ["issuer", "audit", "verify"]):
+        err = _config_error(argv, capsys)
+        assert f"invalid setting {name}: " in err and problem in err
+
+
+def test_bad_config_file_is_one_line(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "issuer.toml"
+    config.write_text('[issuer]\nport = "many"\n', encoding="utf-8")
+    err = _config_error(["issuer", "serve", "--config", str(config)], capsys)
+    assert f"invalid setting port in [issuer] of {config}: " in err
+    config.write_text("[issuer]\ncolour = 'blue'\n", encoding="utf-8")
+    assert f"colour in [issuer] of {config} is not a known setting" in _config_error(
+        ["issuer", "migrate", "--config", str(config)], capsys
+    )
+    config.write_text("[issuer\n", encoding="utf-8")
+    assert "is not valid TOML" in _config_error(["issuer", "serve", "--config", str(config)], capsys)
+    config.write_text('issuer = "no table"\n', encoding="utf-8")
+    assert "[issuer] in the config file" in _config_error(["issuer", "serve", "--config", str(config)], capsys)
+    missing = tmp_path / "nope.toml"
+    assert f"cannot read the config file {missing}" in _config_error(
+        ["issuer", "serve", "--config", str(missing)], capsys
+    )
+    clean_env.setenv("TESSERA_ISSUER_CONFIG", str(missing))  # the same file named by the environment
+    assert f"cannot read the config file {missing}" in _config_error(["issuer", "serve"], capsys)
+
+
+def test_bad_option_names_the_option(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _config_error(["issuer", "serve", "--port", "70000"], capsys)
+    assert "invalid setting --port: " in err
+
+
+def test_secret_settings_are_never_echoed(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "issuer.toml"
+    config.write_text(
+        "[issuer]\nkey_encryption_key = 918273645546372819\ndatabase_url = 4242424242\nport = 0\n", encoding="utf-8"
+    )
+    err = _config_error(["issuer", "serve", "--config", str(config)], capsys)
+    assert "invalid settings: " in err and "key_encryption_key in [issuer]" in err and "port in [issuer]" in err
+    assert "918273645546372819" not in err and "4242424242" not in err
+
+
+def test_bad_setting_through_the_installed_command(tmp_path: Path) -> None:
+    """The real entry point, in a process of its own: one line on standard error, exit 2."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_ISSUER_")}
+    env.update(TESSERA_ISSUER_PORT="abc", TESSERA_ISSUER_DATA_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "issuer", "serve"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tessera: error [invalid_config]: invalid setting TESSERA_ISSUER_PORT: "
+        "Input should be a valid integer, unable to parse string as an integer"
+    ]

@@ -165,6 +165,11 @@ class Harness:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
 
+    def vc_api(self, path: str, **kwargs: Any) -> httpx.Response:
+        """POST to the VC API with the relying party's API key (it needs one unless opened)."""
+        headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kwargs)
+
     def result(self, session_id: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.key}"}
         return dict(self.client.get(f"/sessions/{session_id}", headers=headers).json())
@@ -342,38 +347,36 @@ def test_ldp_sd_jwt_answer_to_an_ldp_query(h: Harness) -> None:
 
 
 def test_vc_api_credential_verify(h: Harness) -> None:
-    ok = h.client.post("/credentials/verify", json={"verifiableCredential": credential(), "options": {}})
+    ok = h.vc_api("/credentials/verify", json={"verifiableCredential": credential(), "options": {}})
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["verified"] is True and body["errors"] == []
     assert {c["check"]: c["outcome"] for c in body["checks"]}["status"] == "passed"
     tampered = credential()
     tampered["credentialSubject"]["givenName"] = "Eve"
-    bad = h.client.post("/credentials/verify", json={"verifiableCredential": tampered})
+    bad = h.vc_api("/credentials/verify", json={"verifiableCredential": tampered})
     assert bad.status_code == 422
     assert bad.json()["verified"] is False and bad.json()["errors"][0]["code"] == "invalid_signature"
-    revoked = h.client.post("/credentials/verify", json={"verifiableCredential": credential(idx=7)})
+    revoked = h.vc_api("/credentials/verify", json={"verifiableCredential": credential(idx=7)})
     assert revoked.status_code == 422 and revoked.json()["errors"][0]["code"] == "revoked"
     # the VC API serves test suites with their own issuers: the trust registry is not applied
-    other = h.client.post("/credentials/verify", json={"verifiableCredential": credential(key=OTHER_KEY, issuer=OTHER)})
+    other = h.vc_api("/credentials/verify", json={"verifiableCredential": credential(key=OTHER_KEY, issuer=OTHER)})
     assert other.status_code == 422 and other.json()["errors"][0]["code"] in ("status_list_mismatch",)
 
 
 def test_vc_api_presentation_verify(h: Harness) -> None:
     vp = presentation(credential(), challenge="c-123", domain="https://rp.example")
-    ok = h.client.post(
+    ok = h.vc_api(
         "/presentations/verify",
         json={"verifiablePresentation": vp, "options": {"challenge": "c-123", "domain": "https://rp.example"}},
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["verified"] is True
-    wrong = h.client.post(
-        "/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "other"}}
-    )
+    wrong = h.vc_api("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "other"}})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "challenge_mismatch"
     stale = copy.deepcopy(vp)
     stale["verifiableCredential"][0]["credentialSubject"]["familyName"] = "X"
-    bad = h.client.post("/presentations/verify", json={"verifiablePresentation": stale, "options": {}})
+    bad = h.vc_api("/presentations/verify", json={"verifiablePresentation": stale, "options": {}})
     assert bad.status_code == 422
 
 
@@ -388,18 +391,51 @@ def test_vc_api_presentation_verify(h: Harness) -> None:
     ],
 )
 def test_vc_api_malformed_bodies(h: Harness, body: bytes) -> None:
-    response = h.client.post("/credentials/verify", content=body, headers={"Content-Type": "application/json"})
+    response = h.vc_api("/credentials/verify", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"] in ("malformed", "duplicate_key")
 
 
 def test_vc_api_presentation_options_must_be_strings(h: Harness) -> None:
     vp = presentation(credential(), challenge="c", domain=None)
-    response = h.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": 1}})
+    response = h.vc_api("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": 1}})
     assert response.status_code == 400
 
 
 def test_vc_api_oversized_body(make_harness: Callable[..., Harness]) -> None:
     h = make_harness(max_body_bytes=4096)
-    response = h.client.post("/credentials/verify", json={"verifiableCredential": {"x": "y" * 8000}})
+    response = h.vc_api("/credentials/verify", json={"verifiableCredential": {"x": "y" * 8000}})
     assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+@pytest.mark.parametrize("path", ["/credentials/verify", "/presentations/verify"])
+@pytest.mark.parametrize("authorization", [None, "Bearer tsv_nope.nope", "Basic abc"])
+def test_vc_api_needs_an_api_key(h: Harness, path: str, authorization: str | None) -> None:
+    member = "verifiableCredential" if path.startswith("/credentials") else "verifiablePresentation"
+    headers = {"Authorization": authorization} if authorization else {}
+    response = h.client.post(path, json={member: credential()}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json() == {
+        "error": "unauthorized",
+        "error_description": "A valid API key is required.",
+        "reason": "unauthorized",
+    }
+    assert h.status.hits == 0  # nothing was fetched for an unauthenticated caller
+
+
+def test_vc_api_is_checked_before_the_body_is_read(h: Harness) -> None:
+    response = h.client.post("/credentials/verify", content=b"not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+
+
+def test_vc_api_opened_in_the_settings_needs_no_key(make_harness: Callable[..., Harness]) -> None:
+    h = make_harness(vc_api_open=True)
+    ok = h.client.post("/credentials/verify", json={"verifiableCredential": credential()})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["verified"] is True
+    vp = presentation(credential(), challenge="c-1", domain="https://rp.example")
+    body = {"verifiablePresentation": vp, "options": {"challenge": "c-1", "domain": "https://rp.example"}}
+    assert h.client.post("/presentations/verify", json=body).status_code == 200
+    # the session API stays closed
+    assert h.client.post("/sessions", json={"policy": "enrol"}).status_code == 401

@@ -5,6 +5,11 @@
 the checks when verified, 422 with the checks and errors when not, 400 for a body that is not a
 request at all. Data Integrity (``ldp_vc``) documents; the trust registry is not applied here (test
 suites use their own issuers) — signature, data model, validity and status are.
+
+Both need an API key (``Authorization: Bearer tsv_…``, as the session API): a verification makes the
+verifier fetch status lists and DID documents named by the caller, which is not for anyone on the network.
+``TESSERA_VERIFIER_VC_API_OPEN`` lifts that for W3C test-suite runs, as the issuer's does for
+``POST /credentials/issue``. The key is checked before the body is read.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from shared.encoding import loads_strict
 from shared.errors import MalformedError
 from shared.verification import Verdict
 from verifier.pipeline import PresentationVerifier
-from verifier.routes import service_of
+from verifier.routes import authorized, service_of
 
 router = APIRouter(tags=["vc-api"])
 
 
 async def _body(request: Request, member: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not service_of(request).settings.vc_api_open:
+        await authorized(request)  # 401 ``unauthorized`` without a valid API key
     body = loads_strict(await request.body(), max_bytes=service_of(request).settings.max_body_bytes)
     if not isinstance(body, dict) or not isinstance(body.get(member), dict):
         raise MalformedError(f"the body must be a JSON object with {member} (an object)")

@@ -277,9 +277,11 @@ class Services:
         )
         self.processes.append(issuer)
         issuer.start()
-        # The verifier's key now (it migrates the verifier's database), while the issuer starts.
+        # The verifier's key now (it migrates the verifier's database), while the issuer starts. Its config
+        # file is written only once the issuer's DID is known, so the command is not pointed at it yet.
+        key_env = {k: v for k, v in verifier_env.items() if k != "TESSERA_VERIFIER_CONFIG"}
         verifier_key = self._command(
-            "verifier", "api-key", "create", "--json", "--database-url", verifier_db, env=verifier_env
+            "verifier", "api-key", "create", "--json", "--database-url", verifier_db, env=key_env
         )
         issuer.wait_ready(deadline)
         # The issuer has migrated its database: its key can be made while the verifier starts.
