@@ -74,6 +74,12 @@ class IssuerService:
     def token(self, n: int = 32) -> str:
         return b64url_encode(self.random_bytes(n))
 
+    def identifier(self, n: int = 16) -> str:
+        """A random id an operator may type as a command-line argument: never starting with '-', which
+        argparse would take for an option (the swap keeps it unique and random in all other characters)."""
+        text = self.token(n)
+        return "_" + text[1:] if text.startswith("-") else text
+
     def record_audit(self, executor: Executor, actor: str, action: str, target: str | None, **detail: Any) -> None:
         audit.append(self.db, executor, at=int(self.now()), actor=actor, action=action, target=target, detail=detail)
 
@@ -154,7 +160,7 @@ class IssuerService:
             raise ApiError("invalid_request", f"{type_name} is offered as {offered}, not {bad or chosen}")
         claims = validate_claims(ctype, claims)
         now = int(self.now())
-        offer_id, record_id, code = self.token(16), self.token(16), self.token(32)
+        offer_id, record_id, code = self.token(16), self.identifier(16), self.token(32)
         code_tx = self._tx_code() if tx_code else None
         config_ids = [ctype.configuration_id(f) for f in chosen]
         with self.db.begin() as connection:  # Core: this runs for every offer

@@ -96,6 +96,12 @@ class VerifierService:
     def _token(self, n: int = 32) -> str:
         return b64url_encode(self.random_bytes(n))
 
+    def _identifier(self) -> str:
+        """A session id, typed as an argument of ``tessera verifier session show``: never starting with '-',
+        which argparse would take for an option."""
+        text = self._token()
+        return "_" + text[1:] if text.startswith("-") else text
+
     def _clock(self) -> int:
         return int(self.now())
 
@@ -127,7 +133,7 @@ class VerifierService:
             raise TesseraError(f"client_id_prefix must be one of {CLIENT_ID_PREFIXES}", code="malformed")
         now = self._clock()
         self._purge(now)
-        session_id, request_id = self._token(), self._token(16)
+        session_id, request_id = self._identifier(), self._token(16)
         urls = self._urls(session_id, request_id)
         if client_id_prefix == oid4vp.DID_PREFIX:
             client_id = self.identity.client_id

@@ -253,3 +253,13 @@ def test_bad_setting_through_the_installed_command(tmp_path: Path) -> None:
         "tessera: error [invalid_config]: invalid setting TESSERA_ISSUER_PORT: "
         "Input should be a valid integer, unable to parse string as an integer"
     ]
+
+
+def test_record_ids_never_look_like_an_option() -> None:
+    """``tessera issuer revoke RECORD_ID``: an id starting with '-' would be read by argparse as an option."""
+    from types import SimpleNamespace
+
+    from issuer.service import IssuerService
+
+    assert IssuerService.identifier(SimpleNamespace(token=lambda n: "-bcd")) == "_bcd"  # type: ignore[arg-type]
+    assert IssuerService.identifier(SimpleNamespace(token=lambda n: "abcd")) == "abcd"  # type: ignore[arg-type]

@@ -204,3 +204,13 @@ def test_tls_without_public_url_advertises_https(clean_env: pytest.MonkeyPatch, 
     assert VerifierSettings(host="h", port=1, tls_cert=cert, tls_key=key).base_url == "https://h:1"
     public = VerifierSettings(host="h", port=1, tls_cert=cert, tls_key=key, public_url="https://v.example/")
     assert public.base_url == "https://v.example"  # a public URL wins, as for the issuer
+
+
+def test_session_ids_never_look_like_an_option() -> None:
+    """``tessera verifier session show ID``: an id starting with '-' would be read by argparse as an option."""
+    from types import SimpleNamespace
+
+    from verifier.service import VerifierService
+
+    assert VerifierService._identifier(SimpleNamespace(_token=lambda: "-bcd")) == "_bcd"  # type: ignore[arg-type]
+    assert VerifierService._identifier(SimpleNamespace(_token=lambda: "abcd")) == "abcd"  # type: ignore[arg-type]
