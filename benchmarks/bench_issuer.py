@@ -32,7 +32,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import secrets
 import statistics
 import tempfile
 import time
@@ -43,26 +42,16 @@ from typing import Any
 import nacl.secret
 import nacl.signing
 
+from benchmarks.common import PG_URL, per_op, pg_schema
 from shared.crypto import Ed25519PrivateKey
 from shared.encoding import b64url_encode
 from tests.issuer.wallets import CONFIG_ID, PRE_AUTH, proof
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS: dict[str, Any] = json.loads((ROOT / "issuer" / "examples" / "birth-certificate.json").read_text("utf-8"))
-PG_URL = os.environ.get("TESSERA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KEK = b64url_encode(b"b" * 32)
 TARGET = 150.0
 BATCH = 10
-
-
-def _per_op(fn: Callable[[], object], loops: int, repeat: int = 5) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        samples.append((time.perf_counter() - start) / loops)
-    return statistics.median(samples)
 
 
 # --- the floor ----------------------------------------------------------------------------------------
@@ -89,7 +78,7 @@ def floor_per_issuance(credential: str, loops: int = 2000) -> float:
         box.encrypt(claims)
         box.decrypt(sealed)
 
-    return _per_op(floor, loops)
+    return per_op(floor, loops)
 
 
 # --- (a) in process -------------------------------------------------------------------------------------
@@ -218,26 +207,6 @@ def run_clients(
     return done, wall, latencies, cpu_after - cpu_before, sum(o["cpu"] for o in outcomes)
 
 
-def _pg_schema() -> tuple[str, Callable[[], None]] | None:
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{secrets.token_hex(4)}"
-    try:
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:
-        return None
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", drop
-
-
 Row = dict[str, Any]
 
 
@@ -251,7 +220,7 @@ def bench_http(
         targets: list[tuple[str, str | None, Callable[[], None]]] = [
             ("SQLite", f"sqlite:///{Path(tmp) / 'issuer.db'}", lambda: None)
         ]
-        pg = _pg_schema()
+        pg = pg_schema()
         targets.append(("PostgreSQL", *pg) if pg else ("PostgreSQL", None, lambda: None))
         for label, database_url, cleanup in targets:
             if database_url is None:

@@ -29,17 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import nacl.signing
 
+from benchmarks.common import PG_URL, per_op, pg_schema
 from shared import sd_jwt
 from shared.crypto import Ed25519PrivateKey, random_bytes
 from shared.did import did_key_from_public_key
@@ -74,7 +73,6 @@ REVEAL = ["givenName", "birthDate", "age_over_18"]
 TARGET = 200  # sessions/s (issue #5)
 WARMUP_SECONDS = 4.0  # spawn the wallet processes, open connections, fill the server's caches
 APPLICATION_NAME = "tessera-bench-verifier"  # names the server's PostgreSQL backends, to measure their CPU
-PG_URL = os.environ.get("TESSERA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 CONFIG = f"""
 [client]
@@ -95,16 +93,6 @@ format = "dc+sd-jwt"
 meta = {{ vct_values = ["{VCT}"] }}
 claims = [{{ path = ["givenName"] }}, {{ path = ["birthDate"] }}, {{ path = ["age_over_18"], values = [true] }}]
 """
-
-
-def _per_op(fn: Callable[[], object], loops: int, repeat: int = 5) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        samples.append((time.perf_counter() - start) / loops)
-    return statistics.median(samples)
 
 
 def issue(now: datetime) -> sd_jwt.SdJwt:
@@ -164,12 +152,12 @@ def bench_pipeline(loops: int = 1000) -> tuple[list[tuple[str, float, float]], f
             hashlib.sha256(d).digest()
         hashlib.sha256(body).digest()
 
-    floor_s = _per_op(floor, loops)
+    floor_s = per_op(floor, loops)
     request_input = b"x" * 1500  # about a request object's signing input
-    sign_s = _per_op(lambda: key.sign(request_input), loops)
+    sign_s = per_op(lambda: key.sign(request_input), loops)
     rows = [
-        ("verify_one dc+sd-jwt 3/12 + KB", _per_op(one, loops), floor_s),
-        ("verify_response (+ DCQL, verdict)", _per_op(run, loops), floor_s),
+        ("verify_one dc+sd-jwt 3/12 + KB", per_op(one, loops), floor_s),
+        ("verify_response (+ DCQL, verdict)", per_op(run, loops), floor_s),
     ]
     return rows, sign_s
 
@@ -186,26 +174,6 @@ def _backends() -> list[int]:
         return [int(r[0]) for r in rows]
 
 
-def _pg_schema() -> tuple[str, Callable[[], None]] | None:
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{secrets.token_hex(4)}"
-    try:
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:
-        return None
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}&application_name={APPLICATION_NAME}", drop
-
-
 def bench_http(*, workers: int, processes: int, wallets: int, seconds: float) -> list[tuple[str, Measured | str]]:
     from tests.verifier.servers import VerifierProcess, api_key_for
 
@@ -214,7 +182,7 @@ def bench_http(*, workers: int, processes: int, wallets: int, seconds: float) ->
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "verifier.toml"
         config.write_text(CONFIG, encoding="utf-8")
-        pg = _pg_schema()
+        pg = pg_schema(f"&application_name={APPLICATION_NAME}")
         targets = [("SQLite", f"sqlite:///{Path(tmp) / 'verifier.db'}", lambda: None)]
         if pg is not None:
             targets.append(("PostgreSQL", *pg))

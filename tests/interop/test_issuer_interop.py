@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -37,7 +34,7 @@ from issuer.app import build_service
 from issuer.settings import IssuerSettings
 from shared.did.jwk import jwk_from_did_jwk
 from shared.encoding import b64url_decode, b64url_encode
-from tests.verifier.servers import free_port
+from tests.servers import ServiceProcess, free_port
 
 pytestmark = pytest.mark.interop
 Oracle = Callable[..., dict[str, Any]]
@@ -53,70 +50,25 @@ VCT = "https://w3id.org/tessera/vct/birth-certificate/v1"
 VALID, INVALID, SUSPENDED = 0, 1, 2
 
 
-class IssuerProcess:
+def issuer_process(*, data_dir: Path, database_url: str, key_encryption_key: str) -> ServiceProcess:
     """``uvicorn --factory issuer.app:app_from_env`` on 127.0.0.1, configured through ``TESSERA_ISSUER_*``.
-    Its output (the JSON access logs) goes to ``data_dir/server.log``, not to a pipe nobody reads."""
-
-    def __init__(self, *, data_dir: Path, database_url: str, key_encryption_key: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / "server.log"
-        self.env = {
-            **os.environ,
-            "TESSERA_ISSUER_DATABASE_URL": database_url,
-            "TESSERA_ISSUER_DATA_DIR": str(data_dir),
-            "TESSERA_ISSUER_KEY_ENCRYPTION_KEY": key_encryption_key,
-            "TESSERA_ISSUER_PUBLIC_URL": self.url,
-            "TESSERA_ISSUER_HOST": "127.0.0.1",
-            "TESSERA_ISSUER_PORT": str(self.port),
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> IssuerProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "issuer.app:app_from_env",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                output = self.log.read_text(encoding="utf-8", errors="replace")
-                raise RuntimeError(f"the issuer exited with {self.proc.returncode}:\n{output[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"the issuer did not answer on {self.url} within 30 s")
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+    Its output (the JSON access logs) goes to ``data_dir/server.log``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        *(sys.executable, "-m", "uvicorn", "--factory", "issuer.app:app_from_env"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"),
+    ]
+    env = {
+        **os.environ,
+        "TESSERA_ISSUER_DATABASE_URL": database_url,
+        "TESSERA_ISSUER_DATA_DIR": str(data_dir),
+        "TESSERA_ISSUER_KEY_ENCRYPTION_KEY": key_encryption_key,
+        "TESSERA_ISSUER_PUBLIC_URL": url,
+        "TESSERA_ISSUER_HOST": "127.0.0.1",
+        "TESSERA_ISSUER_PORT": str(port),
+    }
+    return ServiceProcess(command, url=url, env=env, log=data_dir / "server.log", name="the issuer")
 
 
 class Issuer:
@@ -152,7 +104,7 @@ def issuer(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issu
         api_key = service.create_api_key(["admin"], "interop")  # as `tessera issuer api-key create`
     finally:
         service.db.dispose()
-    with IssuerProcess(data_dir=root / "data", database_url=database_url, key_encryption_key=kek) as process:
+    with issuer_process(data_dir=root / "data", database_url=database_url, key_encryption_key=kek) as process:
         client = Issuer(process.url, api_key)
         yield client
         client.admin.close()

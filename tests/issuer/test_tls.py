@@ -4,79 +4,23 @@ test CA and a server certificate signed by it), https URLs in the metadata, and 
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import signal
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shared.encoding import b64url_encode
-from tests.issuer.servers import ROOT, free_port
+from tests.servers import ROOT, ServiceProcess, free_port
+from tests.tls import make_certificates, pem_key
 
 pytestmark = pytest.mark.slow
 PUBLIC = "https://registry.example"
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) PEM files; the server's is for IP 127.0.0.1."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Tessera test CA"))
-        .issuer_name(_name("Tessera test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )  # keyCertSign, cRLSign
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(_pem_key(key))
-    paths[2].chmod(0o600)
-    return paths
 
 
 @pytest.fixture
@@ -100,32 +44,20 @@ def https_issuer(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, ssl
     ca, cert, key = make_certificates(tmp_path)
     port = free_port()
     command = _serve(env, "--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key), "--workers", "2")
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        command, env={**env, "TESSERA_ISSUER_PUBLIC_URL": PUBLIC}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
     trust = ssl.create_default_context(cafile=str(ca))
     url = f"https://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", verify=trust, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
+    server = ServiceProcess(
+        command,
+        url=url,
+        env={**env, "TESSERA_ISSUER_PUBLIC_URL": PUBLIC},
+        log=tmp_path / "server.log",
+        name="the issuer",
+        verify=trust,
+        start_timeout=60,
+    )
+    with server:
         yield url, trust
-    finally:
-        process.send_signal(signal.SIGTERM)  # the supervisor stops its workers and exits cleanly
-        try:
-            assert process.wait(30) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-            log.close()
+        assert server.stop(timeout=30) == 0  # the supervisor stops its workers and exits cleanly on SIGTERM
 
 
 def test_https_with_an_https_public_url(https_issuer: tuple[str, ssl.SSLContext]) -> None:
@@ -169,7 +101,7 @@ def test_bad_certificate_or_key_is_one_clear_error(tmp_path: Path, env: dict[str
     assert str(missing) in _refused(env, "--tls-cert", str(missing), "--tls-key", str(key))
     assert str(missing) in _refused(env, "--tls-cert", str(cert), "--tls-key", str(missing))
     other = tmp_path / "other.key"
-    other.write_bytes(_pem_key(ec.generate_private_key(ec.SECP256R1())))
+    other.write_bytes(pem_key(ec.generate_private_key(ec.SECP256R1())))
     mismatch = _refused(env, "--tls-cert", str(cert), "--tls-key", str(other))
     assert "cannot use the TLS certificate" in mismatch and str(other) in mismatch
     junk = tmp_path / "junk.pem"

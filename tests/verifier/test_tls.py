@@ -5,11 +5,8 @@ it hands out (request URI, response URI, status and counter-page URLs) is https,
 from __future__ import annotations
 
 import os
-import signal
 import ssl
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,9 +16,10 @@ import pytest
 
 from shared import jose
 from shared.encoding import b64url_encode
-from tests.issuer.test_tls import make_certificates
+from tests.servers import ROOT, ServiceProcess, free_port
+from tests.tls import make_certificates
 from tests.verifier.conftest import EXAMPLE_CONFIG
-from tests.verifier.servers import ROOT, api_key_for, free_port
+from tests.verifier.servers import api_key_for
 
 pytestmark = pytest.mark.slow
 
@@ -42,30 +40,13 @@ def https_verifier(tmp_path: Path) -> Iterator[tuple[str, ssl.SSLContext, str]]:
         *(sys.executable, "-m", "shared.cli", "verifier", "serve", "--host", "127.0.0.1", "--port", str(port)),
         *("--tls-cert", str(cert), "--tls-key", str(key), "--config", str(EXAMPLE_CONFIG)),
     ]
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     trust = ssl.create_default_context(cafile=str(ca))
     url = f"https://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", verify=trust, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
+    log = tmp_path / "server.log"
+    with ServiceProcess(
+        command, url=url, env=env, log=log, name="the verifier", verify=trust, start_timeout=60, stop_timeout=30
+    ):
         yield url, trust, api_key
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            log.close()
 
 
 def test_tls_without_a_public_url_hands_out_https_links(https_verifier: tuple[str, ssl.SSLContext, str]) -> None:
