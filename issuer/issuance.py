@@ -129,7 +129,9 @@ class Issuance:
         now = int(self.s.now())
         tx_code = form.get("tx_code")
         refusal: ApiError | None = None
-        with self.s.db.begin() as connection:
+        # PostgreSQL: autocommit, two round trips — the read, then one statement that redeems the code
+        # and stores the token (or counts the attempt); SQLite: one write transaction, as ever
+        with self.s.db.write() as connection:
             offer = connection.execute(sql.OFFER_BY_CODE, {"code_hash": sha256_hex(code)}).first()
             if offer is None or offer.status != "pending" or offer.expires_at <= now:
                 raise _grant_error("The pre-authorized code is not valid, has expired or was already used.")
@@ -145,13 +147,11 @@ class Issuance:
                     "The transaction code is not correct." + (" The offer is now invalid." if dead else "")
                 )
             else:
-                won = connection.execute(sql.REDEEM, {"offer_id": offer.id, "at": now})
-                if won.rowcount != 1:
-                    raise _grant_error("The pre-authorized code was already used.")
                 access_token = self.s.token(32)
                 ttl = self.s.settings.access_token_ttl_seconds
                 row = {"token_hash": sha256_hex(access_token), "offer_id": offer.id, "expires_at": now + ttl}
-                connection.execute(sql.NEW_TOKEN, {**row, "used_at": None})
+                if not sql.redeem(connection, at=now, **row):
+                    raise _grant_error("The pre-authorized code was already used.")
         if refusal is not None:
             raise refusal
         return {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl}
@@ -220,6 +220,14 @@ class Issuance:
             raise ApiError("invalid_nonce", "all proofs of one request carry the same c_nonce")
         return keys, nonces.pop()
 
+    def _status_kind(self, config_id: str) -> str:
+        """The kind of status list a configuration's credentials go in; "" for an unknown configuration."""
+        try:
+            _, fmt = self.s.catalogue.configuration(config_id)
+        except TesseraError:
+            return ""
+        return status_store.TOKEN if fmt == "dc+sd-jwt" else status_store.BITSTRING
+
     def credential(self, authorization: str | None, body: Any) -> dict[str, Any]:
         token = authorization[7:].strip() if authorization and authorization[:7].lower() == "bearer " else None
         if not token:
@@ -235,45 +243,93 @@ class Issuance:
         moment = int(self.s.now())
         now = datetime.fromtimestamp(moment, UTC)
         nonce_expires = self._nonce_expiry(nonce)
+        invalid_token = ApiError(
+            "invalid_token",
+            "The access token is not valid or has expired.",
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+        invalid_nonce = ApiError("invalid_nonce", "The c_nonce is not valid, has expired or was already used.")
+        nonce_row = {"nonce_hash": sha256_hex(nonce), "expires_at": nonce_expires, "used_at": moment}
+        size = self.s.settings.status_list_size
+        first_id = self.s.token(16)  # the first credential's id: its status index may be drawn early
+        first_index: tuple[str, int] | None = None
+        offer: Any  # rows: the offer (with the token's expiry on PostgreSQL), the record
+        record: Any
+        done: set[str]
         with self.s.db.begin() as connection:
-            tok = connection.execute(sql.TOKEN, {"hash": sha256_hex(token)}).first()
-            if tok is None or tok.expires_at <= moment:
-                raise ApiError(
-                    "invalid_token",
-                    "The access token is not valid or has expired.",
-                    status=401,
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
-            use = sql.USE_NONCE[connection.dialect.name]
-            row = {"nonce_hash": sha256_hex(nonce), "expires_at": nonce_expires, "used_at": moment}
-            if nonce_expires is None or nonce_expires <= moment or connection.execute(use, row).first() is None:
-                raise ApiError("invalid_nonce", "The c_nonce is not valid, has expired or was already used.")
-            offer = connection.execute(sql.OFFER_LOCKED, {"offer_id": tok.offer_id}).one()
-            allowed = json.loads(offer.configuration_ids)
+            if connection.dialect.name == "postgresql":
+                # three statements in all: the token with its offer locked; then (seeing whatever the
+                # holder of that lock committed) the nonce used, the record and the formats issued read,
+                # the first status index drawn; at last everything written
+                offer = connection.execute(sql.PG_TOKEN_OFFER_LOCKED, {"hash": sha256_hex(token)}).first()
+                if offer is None or offer.token_expires <= moment:
+                    raise invalid_token
+                if nonce_expires is None or nonce_expires <= moment:
+                    raise invalid_nonce
+                allowed = json.loads(offer.configuration_ids)
+                kind = self._status_kind(config_id) if config_id in allowed else ""
+                start = connection.execute(
+                    sql.PG_ISSUE_START,
+                    {f"n_{k}": v for k, v in nonce_row.items()}
+                    | {
+                        "record_id": offer.record_id,
+                        "kind": kind,
+                        "purpose": status_store.PURPOSES[kind][0] if kind else "",
+                        "size": size,
+                        "idx": status_store.random_index(size, self.s.random_bytes),
+                        "credential_id": first_id,
+                    },
+                ).one()
+                if not start.won:
+                    raise invalid_nonce
+                record = start if start.id is not None else None
+                done = set(start.formats or ())
+                if start.list_id is not None:
+                    first_index = (start.list_id, start.idx)
+            else:
+                tok = connection.execute(sql.TOKEN, {"hash": sha256_hex(token)}).first()
+                if tok is None or tok.expires_at <= moment:
+                    raise invalid_token
+                use = sql.USE_NONCE[connection.dialect.name]
+                if (
+                    nonce_expires is None
+                    or nonce_expires <= moment
+                    or connection.execute(use, nonce_row).first() is None
+                ):
+                    raise invalid_nonce
+                offer = connection.execute(sql.OFFER_LOCKED, {"offer_id": tok.offer_id}).one()
+                allowed = json.loads(offer.configuration_ids)
+                record = connection.execute(sql.RECORD, {"record_id": offer.record_id}).first()
+                done = set()
+                if record is not None:
+                    done = set(connection.execute(sql.FORMATS_ISSUED, {"record_id": record.id}).scalars())
             if config_id not in allowed:
                 raise ApiError("unknown_credential_configuration", "The offer does not include this credential.")
             ctype, fmt = self.s.catalogue.configuration(config_id)
-            record = connection.execute(sql.RECORD, {"record_id": offer.record_id}).first()
             if record is None or record.status == "revoked" or offer.claims_sealed is None:
                 raise ApiError("invalid_credential_request", "This offer can no longer be used.")
-            done = set(connection.execute(sql.FORMATS_ISSUED, {"record_id": record.id}).scalars())
             if fmt in done:
                 raise ApiError("invalid_credential_request", "This credential was already issued for this offer.")
             claims = self.s.open_json(offer.claims_sealed)
             active = self.s.identity.active(connection)  # read here: a rotation by any replica counts at once
             kind = status_store.TOKEN if fmt == "dc+sd-jwt" else status_store.BITSTRING
             until = valid_until(ctype, now)
-            issued, rows = [], []
+            issued: list[Any] = []
+            rows: list[dict[str, Any]] = []
             for holder, thumbprint in keys:
-                cred_id = self.s.token(16)
-                list_id, idx = status_store.allocate(
-                    connection,
-                    kind=kind,
-                    credential_id=cred_id,
-                    size=self.s.settings.status_list_size,
-                    now=moment,
-                    random_bytes=self.s.random_bytes,
-                )
+                cred_id = first_id if not rows else self.s.token(16)
+                if first_index is not None and not rows:
+                    list_id, idx = first_index
+                else:
+                    list_id, idx = status_store.allocate(
+                        connection,
+                        kind=kind,
+                        credential_id=cred_id,
+                        size=size,
+                        now=moment,
+                        random_bytes=self.s.random_bytes,
+                    )
                 issued.append(
                     build(
                         fmt,
@@ -299,17 +355,17 @@ class Issuance:
                         "valid_until": int(until.timestamp()) if until else None,
                     }
                 )
-            connection.execute(sql.NEW_CREDENTIAL, rows)
             first = record.status == "offered"
-            connection.execute(
-                sql.RECORD_ISSUED,
-                {
-                    "record_id": record.id,
-                    "then": "issued" if first else record.status,
-                    "issued": moment if first else record.issued_at,
-                    "at": moment,
-                },
-            )
-            if done | {fmt} >= {self.s.catalogue.configuration(c)[1] for c in allowed}:
-                connection.execute(sql.OFFER_ISSUED, {"offer_id": offer.id})
+            then, issued_at = ("issued", moment) if first else (record.status, record.issued_at)
+            finished = done | {fmt} >= {self.s.catalogue.configuration(c)[1] for c in allowed}
+            if connection.dialect.name == "postgresql":
+                values: dict[str, Any] = {f"c_{name}": [r[name] for r in rows] for name in rows[0]}
+                values |= {"issued_record": record.id, "issued_offer": offer.id, "finished": finished}
+                connection.execute(sql.PG_ISSUED, values | {"then": then, "issued": issued_at, "at": moment})
+            else:
+                connection.execute(sql.NEW_CREDENTIAL, rows)
+                values = {"record_id": record.id, "then": then, "issued": issued_at, "at": moment}
+                connection.execute(sql.RECORD_ISSUED, values)
+                if finished:
+                    connection.execute(sql.OFFER_ISSUED, {"offer_id": offer.id})
         return {"credentials": [{"credential": c} for c in issued]}

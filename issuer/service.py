@@ -163,40 +163,50 @@ class IssuerService:
         offer_id, record_id, code = self.token(16), self.identifier(16), self.token(32)
         code_tx = self._tx_code() if tx_code else None
         config_ids = [ctype.configuration_id(f) for f in chosen]
+        record = {
+            "id": record_id,
+            "credential_type": ctype.name,
+            "status": "offered",
+            "offer_id": offer_id,
+            "issued_by": actor,
+            "created_at": now,
+            "issued_at": None,
+            "updated_at": now,
+            "claims_sealed": self.seal_json(claims) if self.settings.retain_claims else None,
+        }
+        offer_row = {
+            "id": offer_id,
+            "code_hash": sha256_hex(code),
+            "code_sealed": self.sealer.seal(code.encode("ascii"), CODE_CONTEXT),
+            "record_id": record_id,
+            "credential_type": ctype.name,
+            "configuration_ids": json.dumps(config_ids),
+            "claims_sealed": self.seal_json(claims),
+            "tx_code_hash": sha256_hex(f"{offer_id}:{code_tx}") if code_tx else None,
+            "tx_attempts": 0,
+            "status": "pending",
+            "created_at": now,
+            "expires_at": now + self.settings.offer_ttl_seconds,
+            "redeemed_at": None,
+        }
         with self.db.begin() as connection:  # Core: this runs for every offer
-            connection.execute(
-                sql.NEW_RECORD,
-                {
-                    "id": record_id,
-                    "credential_type": ctype.name,
-                    "status": "offered",
-                    "offer_id": offer_id,
-                    "issued_by": actor,
-                    "created_at": now,
-                    "issued_at": None,
-                    "updated_at": now,
-                    "claims_sealed": self.seal_json(claims) if self.settings.retain_claims else None,
-                },
+            locked = connection.dialect.name == "postgresql"
+            if locked:  # one statement: both rows, and the audit log's lock (audit.append is then one more)
+                rows = {f"r_{k}": v for k, v in record.items()} | {f"o_{k}": v for k, v in offer_row.items()}
+                connection.execute(sql.PG_NEW_OFFER, rows)
+            else:
+                connection.execute(sql.NEW_RECORD, record)
+                connection.execute(sql.NEW_OFFER, offer_row)
+            audit.append(
+                self.db,
+                connection,
+                at=now,
+                actor=actor,
+                action="offer.create",
+                target=record_id,
+                detail={"type": ctype.name, "configurations": config_ids},
+                locked=locked,
             )
-            connection.execute(
-                sql.NEW_OFFER,
-                {
-                    "id": offer_id,
-                    "code_hash": sha256_hex(code),
-                    "code_sealed": self.sealer.seal(code.encode("ascii"), CODE_CONTEXT),
-                    "record_id": record_id,
-                    "credential_type": ctype.name,
-                    "configuration_ids": json.dumps(config_ids),
-                    "claims_sealed": self.seal_json(claims),
-                    "tx_code_hash": sha256_hex(f"{offer_id}:{code_tx}") if code_tx else None,
-                    "tx_attempts": 0,
-                    "status": "pending",
-                    "created_at": now,
-                    "expires_at": now + self.settings.offer_ttl_seconds,
-                    "redeemed_at": None,
-                },
-            )
-            self.record_audit(connection, actor, "offer.create", record_id, type=ctype.name, configurations=config_ids)
         offer = self.offer_json(config_ids, code, code_tx is not None)
         offer_uri = f"{self.settings.base_url}/offers/{offer_id}"
         link = f"{OFFER_SCHEME}?credential_offer_uri={quote(offer_uri, safe='')}"

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import LargeBinary, String, bindparam, cast, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from issuer.store.db import AUDIT_LOCK, Database, Executor
+from issuer.store.db import AUDIT_LOCK, Database, Executor, dialect_of
 from issuer.store.models import AuditRow, table_of
 from shared.encoding import jcs
 
@@ -31,6 +31,13 @@ GENESIS = "0" * 64
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + jcs(entry)).hexdigest()
+
+
+def entry_bytes_around_seq(entry: dict[str, Any]) -> tuple[bytes, bytes]:
+    """JCS(entry) of an entry without its ``seq``, as the bytes before and after where the seq goes:
+    ``before + str(seq) + after == jcs(entry | {"seq": seq})``."""
+    head = {k: entry[k] for k in ("action", "actor", "at", "detail")}
+    return jcs(head)[:-1] + b',"seq":', b',"target":' + jcs(entry["target"]) + b"}"
 
 
 def _entry(row: AuditRow) -> dict[str, Any]:
@@ -47,23 +54,81 @@ def _entry(row: AuditRow) -> dict[str, Any]:
 AUDIT = table_of(AuditRow)
 _LAST = select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)
 _APPEND = insert(AUDIT)
+# PostgreSQL: the whole append as one statement — the next seq and prev_hash read from the last row and
+# the hash computed by the server, over the same bytes: prev_hash || JCS(entry), where the JCS text is
+# sent as the bytes before and after the seq (keys sort action, actor, at, detail, seq, target). It must
+# run after AUDIT_LOCK was taken, in an earlier statement (READ COMMITTED: a statement sees the rows
+# committed before it began — a lock taken within it would not make the last append visible).
+_HEAD = (
+    union_all(select(AUDIT.c.seq, AUDIT.c.hash), select(literal(0, AUDIT.c.seq.type), literal(GENESIS, String)))
+    .order_by(AUDIT.c.seq.desc())
+    .limit(1)
+    .subquery("head")
+)
+_NEXT = _HEAD.c.seq + 1
+
+
+def _utf8(expression: Any) -> Any:
+    return func.convert_to(cast(expression, String), "UTF8")
+
+
+_PG_APPEND = (
+    insert(AUDIT)
+    .from_select(
+        ["seq", "at", "actor", "action", "target", "detail", "prev_hash", "hash"],
+        select(
+            _NEXT,
+            bindparam("e_at", type_=AUDIT.c.at.type),
+            bindparam("e_actor", type_=AUDIT.c.actor.type),
+            bindparam("e_action", type_=AUDIT.c.action.type),
+            bindparam("e_target", type_=AUDIT.c.target.type),
+            bindparam("e_detail", type_=AUDIT.c.detail.type),
+            _HEAD.c.hash,
+            func.encode(
+                func.sha256(
+                    _utf8(_HEAD.c.hash)
+                    .op("||")(bindparam("e_before", type_=LargeBinary))
+                    .op("||")(_utf8(_NEXT))
+                    .op("||")(bindparam("e_after", type_=LargeBinary))
+                ),
+                "hex",
+            ),
+        ),
+    )
+    .returning(AUDIT.c.seq)
+)
 
 
 def append(
-    db: Database, executor: Executor, *, at: int, actor: str, action: str, target: str | None, detail: dict[str, Any]
+    db: Database,
+    executor: Executor,
+    *,
+    at: int,
+    actor: str,
+    action: str,
+    target: str | None,
+    detail: dict[str, Any],
+    locked: bool = False,
 ) -> int:
     """Append one entry inside the caller's transaction (an ORM session or a Core connection); returns
-    its sequence number."""
+    its sequence number. ``locked``: the caller took ``AUDIT_LOCK`` in this transaction already, in an
+    earlier statement (PostgreSQL; see ``statements.PG_NEW_OFFER``)."""
     if isinstance(executor, Session):
         # Write the caller's pending rows first: the lock serializes every audited action of every
         # replica until commit, so it should cover this entry and nothing else.
         executor.flush()
-    db.lock(executor, AUDIT_LOCK)
-    last = executor.execute(_LAST).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    if not locked:
+        db.lock(executor, AUDIT_LOCK)
     stored = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     # hashed as verify_chain will read it back: the stored JSON, parsed
-    entry = {"seq": seq, "at": at, "actor": actor, "action": action, "target": target, "detail": json.loads(stored)}
+    entry = {"at": at, "actor": actor, "action": action, "target": target, "detail": json.loads(stored)}
+    if dialect_of(executor) == "postgresql":
+        before, after = entry_bytes_around_seq(entry)
+        values = {"e_at": at, "e_actor": actor, "e_action": action, "e_target": target, "e_detail": stored}
+        return int(executor.execute(_PG_APPEND, {**values, "e_before": before, "e_after": after}).scalar_one())
+    last = executor.execute(_LAST).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    entry["seq"] = seq
     executor.execute(_APPEND, {**entry, "detail": stored, "prev_hash": prev, "hash": entry_hash(prev, entry)})
     return seq
 

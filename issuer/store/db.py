@@ -90,7 +90,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     # Per process: at most 20 connections — more than the request threads (request_threads) use at
     # once — so several workers or replicas stay well under PostgreSQL's default max_connections of 100.
-    # No pool_pre_ping: it costs a round trip per transaction (four per issuance). After a database
+    # No pool_pre_ping: it costs a round trip per checkout (three per issuance). After a database
     # restart the first statement on a dead pooled connection fails (one refused request, nothing
     # committed); SQLAlchemy then recognises the disconnect and replaces every pooled connection older
     # than the failure. pool_recycle retires connections before server-side idle timeouts would.
@@ -160,6 +160,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY: True})
+        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
         self._writer: AbstractContextManager[Any] = nullcontext()
@@ -185,6 +186,21 @@ class Database:
     def begin(self) -> Iterator[Connection]:
         """``tx()`` without the ORM: a connection in a write transaction, for Core statements."""
         with self._writer, self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection for one write statement that is its own transaction. PostgreSQL: autocommit,
+        so a statement (one ``INSERT … RETURNING``, an ``UPDATE`` or a data-modifying ``WITH``) commits
+        by itself, with no ``BEGIN`` and ``COMMIT`` round trips; each statement run on it commits
+        separately, so use it only where one statement carries the whole change (reads before it are
+        fine). SQLite: a write transaction, as ``begin()``; helpers that need two statements there (no
+        data-modifying ``WITH``) get them in one transaction."""
+        if self.dialect != "postgresql":
+            with self.begin() as connection:
+                yield connection
+            return
+        with self._autocommit_engine.connect() as connection:
             yield connection
 
     @contextmanager

@@ -39,7 +39,7 @@ MAX_FILL: Final = 0.5
 MAX_DRAWS: Final = 32
 
 
-def _random_below(n: int, random_bytes: RandomBytes) -> int:
+def random_index(n: int, random_bytes: RandomBytes) -> int:
     """Uniform in [0, n) by rejection sampling (no modulo bias for sizes that are not powers of two)."""
     bits = max(1, (n - 1).bit_length())
     while True:
@@ -120,7 +120,7 @@ def allocate(
             list_id, list_size = row[0], row[1]
         used = 0
         for _ in range(MAX_DRAWS):
-            idx = _random_below(list_size, random_bytes)
+            idx = random_index(list_size, random_bytes)
             values = {"list_id": list_id, "idx": idx, "credential_id": credential_id}
             if executor.execute(insert_ignore, values).first() is not None:
                 return list_id, idx
