@@ -50,7 +50,6 @@ MAX_JWS_BYTES: Final = 256 * 1024
 _REGISTERED: Final = frozenset(
     {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc", "zip"}
 )
-_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
 _FROM_URL: Final = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADS: Final = (b"", b"", b"==", b"=")
 _B64_INDEX: Final = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
@@ -82,7 +81,8 @@ class DecodedJws(NamedTuple):
 
 
 def b64e(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
+    # bytes.replace finds the few "+" and "/" with memchr: several times fewer instructions than translate
+    return binascii.b2a_base64(data, newline=False).replace(b"+", b"-").replace(b"/", b"_").rstrip(b"=").decode("ascii")
 
 
 def b64d(text: str, what: str = "segment") -> bytes:

@@ -50,6 +50,8 @@ VCDM_ALWAYS_DISCLOSED: Final = frozenset(
 )
 METADATA_PATH: Final = "/.well-known/jwt-vc-issuer"
 MAX_JWKS: Final = 32
+_MIN_DATE: Final = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_DATE: Final = 253_402_300_800  # 10000-01-01T00:00:00Z, the first instant a datetime cannot hold
 
 FetchJson = Callable[[str], Any]
 
@@ -84,12 +86,17 @@ def _reject_disclosed(verified: sd_jwt.VerifiedSdJwt, fixed: frozenset[str], *, 
             raise VerificationError(f"claim {path[0]!r} must not be a Disclosure", code="disclosure_mismatch")
 
 
-def _instant(value: Any, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _check_date(value: Any, name: str) -> None:
+    """``value`` is None or a NumericDate a datetime can hold (years 1 to 9999; NaN and ±inf are not)."""
+    if value is not None and (
+        type(value) is bool or not isinstance(value, (int, float)) or not _MIN_DATE <= value < _MAX_DATE
+    ):
         raise MalformedError(f"{name} is a NumericDate")
-    return datetime.fromtimestamp(value, UTC)
+
+
+def _instant(value: Any, name: str) -> datetime | None:
+    _check_date(value, name)
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 # --- SD-JWT VC ------------------------------------------------------------------------------
@@ -112,13 +119,13 @@ def issue_sd_jwt_vc(
     if "iss" in claims and not isinstance(claims["iss"], str):
         raise MalformedError("iss is a string")
     for name in ("iat", "nbf", "exp"):
-        _instant(claims.get(name), name)
+        if name in claims:
+            _check_date(claims[name], name)  # checked only: issuing needs no datetime
     if "status" in claims and not isinstance(claims["status"], dict):
         raise MalformedError("status is a JSON object")
-    paths = _refuse_paths(disclosable, NEVER_DISCLOSABLE)
     return sd_jwt.issue(
         claims,
-        disclosable=paths,
+        disclosable=disclosable,
         signer=signer,
         holder_key=holder_key,
         now=now,
@@ -126,6 +133,7 @@ def issue_sd_jwt_vc(
         typ=DC_TYP,
         kid=kid,
         decoys=decoys,
+        never_disclosable=NEVER_DISCLOSABLE,  # the engine checks the paths once, on the way it reads them
     )
 
 
