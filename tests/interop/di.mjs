@@ -22,9 +22,6 @@
 // @digitalbazaar/did-method-key with Ed25519 Multikey; any other URL is an error. JSON-LD safe mode
 // stays on (the libraries' default): an undefined term makes canonicalization fail.
 
-import {readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 
 import * as vc from '@digitalbazaar/vc';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
@@ -35,18 +32,7 @@ import {
   createVerifyCryptosuite as createJcsVerifyCryptosuite
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CONTEXTS_DIR = join(HERE, '..', '..', 'shared', 'contexts');
-
-function loadContexts() {
-  const index = JSON.parse(readFileSync(join(CONTEXTS_DIR, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, file] of Object.entries(index)) {
-    contexts.set(url, JSON.parse(readFileSync(join(CONTEXTS_DIR, file), 'utf8')));
-  }
-  return contexts;
-}
+import {loadContexts, serve} from './oracle.mjs';
 
 const CONTEXTS = loadContexts();
 
@@ -241,22 +227,4 @@ async function didkey(request) {
 
 const OPS = {verify, sign, didkey};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const op = OPS[request?.op];
-  if(!op) {
-    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
-  }
-  return op(request);
-}
-
-main().then(result => {
-  process.stdout.write(JSON.stringify(result) + '\n');
-}, error => {
-  process.stdout.write(JSON.stringify({error: `${error?.name}: ${error?.message}`, stack: error?.stack}) + '\n');
-  process.exitCode = 2;
-});
+serve(OPS, {message: error => `${error?.name}: ${error?.message}`});

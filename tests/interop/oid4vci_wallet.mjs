@@ -44,6 +44,7 @@ import {Oauth2ClientErrorResponseError, clientAuthenticationAnonymous} from '@op
 import {Openid4vciClient, Openid4vciRetrieveCredentialsError} from '@openid4vc/openid4vci';
 import {setGlobalConfig} from '@openid4vc/utils';
 import {ES256} from '@sd-jwt/crypto-nodejs';
+import {serve} from './oracle.mjs';
 
 // the issuer under test listens on http://127.0.0.1 (no TLS in tests)
 setGlobalConfig({allowInsecureUrls: true});
@@ -225,23 +226,4 @@ async function obtain(request) {
 
 const OPS = {obtain};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const op = OPS[request?.op];
-  if(!op) {
-    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
-  }
-  return op(request);
-}
-
-main().then(result => {
-  process.stdout.write(JSON.stringify(result) + '\n');
-}, error => {
-  const detail = error?.errorResponse ? ` ${JSON.stringify(error.errorResponse)}` : '';
-  process.stdout.write(JSON.stringify({error: `${error?.name}: ${error?.message}${detail}`, stack: error?.stack}) + '\n');
-  process.exitCode = 2;
-});
+serve(OPS);

@@ -32,6 +32,7 @@ import {setGlobalConfig} from '@openid4vc/utils';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
 import {base58btcDecode} from './base58.mjs';
+import {serve} from './oracle.mjs';
 
 // the verifier under test listens on http://127.0.0.1 (no TLS in tests)
 setGlobalConfig({allowInsecureUrls: true});
@@ -147,23 +148,4 @@ async function present(request) {
 
 const OPS = {present};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const op = OPS[request?.op];
-  if(!op) {
-    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
-  }
-  return op(request);
-}
-
-main().then(result => {
-  process.stdout.write(JSON.stringify(result) + '\n');
-}, error => {
-  const detail = error?.errorResponse ? ` ${JSON.stringify(error.errorResponse)}` : '';
-  process.stdout.write(JSON.stringify({error: `${error?.name}: ${error?.message}${detail}`, stack: error?.stack}) + '\n');
-  process.exitCode = 2;
-});
+serve(OPS);

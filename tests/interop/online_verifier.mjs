@@ -39,9 +39,6 @@
 //         "errors"}
 
 import crypto from 'node:crypto';
-import {readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {gunzipSync} from 'node:zlib';
 
 import * as vc from '@digitalbazaar/vc';
@@ -54,9 +51,8 @@ import {SDJwtInstance} from '@sd-jwt/core';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {base58btcDecode} from './base58.mjs';
+import {loadContexts, serve} from './oracle.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CONTEXTS_DIR = join(HERE, '..', '..', 'shared', 'contexts');
 const MIN_BITSTRING_BITS = 131072; // Bitstring Status List v1.0 §2.1: at least 16 KiB
 
 // --- network: the issuer's origin only ----------------------------------------------------------
@@ -151,15 +147,6 @@ function checkKbAudience(request, result, errors) {
 }
 
 // --- JSON-LD document loader (contexts bundled in the repository; did:key; nothing else) -------
-
-function loadContexts() {
-  const index = JSON.parse(readFileSync(join(CONTEXTS_DIR, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, file] of Object.entries(index)) {
-    contexts.set(url, JSON.parse(readFileSync(join(CONTEXTS_DIR, file), 'utf8')));
-  }
-  return contexts;
-}
 
 const CONTEXTS = loadContexts();
 const didKeyDriver = didKeyDriverFactory();
@@ -485,26 +472,12 @@ async function dataIntegrity(request) {
 
 const OPS = {sdJwtVc, vcSdJwt, dataIntegrity};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const op = OPS[request?.op];
-  if(!op) {
-    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
-  }
-  if(typeof request.issuerUrl !== 'string') {
-    throw new TypeError('"issuerUrl" (the one origin to fetch from) is required');
-  }
-  ALLOWED_ORIGIN = new URL(request.issuerUrl).origin;
-  return op(request);
-}
-
-main().then(result => {
-  process.stdout.write(JSON.stringify(result) + '\n');
-}, error => {
-  process.stdout.write(JSON.stringify({error: messageOf(error), stack: error?.stack}) + '\n');
-  process.exitCode = 2;
+serve(OPS, {
+  prepare: request => {
+    if(typeof request.issuerUrl !== 'string') {
+      throw new TypeError('"issuerUrl" (the one origin to fetch from) is required');
+    }
+    ALLOWED_ORIGIN = new URL(request.issuerUrl).origin;
+  },
+  message: messageOf
 });

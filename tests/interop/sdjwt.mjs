@@ -30,6 +30,7 @@ import crypto from 'node:crypto';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
 import {base58btcDecode} from './base58.mjs';
+import {serve} from './oracle.mjs';
 
 const DEFAULT_TYP = ['dc+sd-jwt'];
 
@@ -365,22 +366,4 @@ async function generateKey(request) {
 
 const OPS = {verify, issue, present, decode, generateKey};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const op = OPS[request?.op];
-  if(!op) {
-    throw new TypeError(`unknown op ${JSON.stringify(request?.op)}`);
-  }
-  return op(request);
-}
-
-main().then(result => {
-  process.stdout.write(JSON.stringify(result) + '\n');
-}, error => {
-  process.stdout.write(JSON.stringify({error: `${error?.name}: ${error?.message}`, stack: error?.stack}) + '\n');
-  process.exitCode = 2;
-});
+serve(OPS, {message: error => `${error?.name}: ${error?.message}`});
