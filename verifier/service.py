@@ -231,12 +231,11 @@ class VerifierService:
             require_open(self.store.session_by_request(request_id), now)
             raise TesseraError("this session's request is passed by value", code="malformed")
         policy = self.config.policy(record.policy)
+        # No ``iss`` (to_claims adds none by default): RFC 9101 §4 only says SHOULD, and the prefixed client_id
+        # there breaks wallets that require the kid's DID to start with ``iss`` (@openid4vc/openid4vp 0.4.6,
+        # measured in tests/interop/test_verifier_interop.py); the signer is named by ``kid`` and ``client_id``.
         claims = self._request(record, policy, signed=True).to_claims()
         claims["purpose"] = dict(policy.purpose)  # an extension: see verifier.policy
-        # No ``iss``: RFC 9101 §4 only says SHOULD, and the prefixed client_id there breaks wallets that
-        # require the kid's DID to start with ``iss`` (@openid4vc/openid4vp 0.4.6, measured in
-        # tests/interop/test_verifier_interop.py); the signer is named by ``kid`` and ``client_id``.
-        claims.pop("iss", None)
         header = {"alg": "EdDSA", "typ": oid4vp.REQUEST_OBJECT_TYP, "kid": self.identity.kid}
         return self.sign_request(header, claims)
 

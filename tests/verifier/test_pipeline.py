@@ -131,6 +131,7 @@ def test_request_object_is_signed_by_the_verifier_did(real_client: TestClient, c
     did = oid4vp.parse_client_id(link.client_id).identifier
     header, claims = jose.verify_compact(token, key=public_key_from_did_key(did), typ=oid4vp.REQUEST_OBJECT_TYP)
     assert header["kid"].startswith(did + "#")
+    assert "iss" not in claims  # named by kid and client_id; an iss breaks some wallets (see verifier.service)
     request = oid4vp.parse_request(claims)
     assert request.client_id == link.client_id and request.aud == oid4vp.SELF_ISSUED_AUD
     assert request.iat == int(clock()) and request.exp == session.json()["expires_at"]
