@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
@@ -51,6 +52,7 @@ from shared.bitstring_status import (
     raise_for_bitstring_status,
 )
 from shared.crypto import PublicKey, Signer
+from shared.did.document import ResolveMethod, parse_did_url
 from shared.encoding import b64url_encode
 from shared.errors import MalformedError, UnsupportedError, VerificationError
 from shared.status_bits import (
@@ -303,6 +305,27 @@ def sign_status_list_token(
     header = status_list_token_header(alg=signer.alg, kid=kid)
     claims = status_list_token_claims(sl, sub=sub, iat=iat, exp=exp, ttl=ttl, iss=iss)
     return jose.sign_compact(header, claims, signer)
+
+
+def status_list_token_signer(
+    token: str,
+    *,
+    resolve_method: ResolveMethod,
+    issuer_key: Callable[[dict[str, Any], dict[str, Any]], PublicKey] | None = None,
+) -> tuple[str, PublicKey]:
+    """Who signed a ``statuslist+jwt`` and with which key, read before it is verified: a DID URL ``kid``
+    through ``resolve_method``; an issuer named by its https URL (``iss``) through ``issuer_key`` (its JWT VC
+    Issuer Metadata). The caller compares the signer with the credential's issuer, then verifies with the key.
+    """
+    decoded = jose.decode_unverified(token)
+    kid, iss = decoded.header.get("kid"), decoded.payload.get("iss")
+    if isinstance(kid, str) and kid.startswith("did:"):
+        return parse_did_url(kid).did, resolve_method(kid).public_key
+    if isinstance(iss, str) and iss.startswith("https://") and issuer_key is not None:
+        return iss, issuer_key(decoded.header, decoded.payload)
+    raise VerificationError(
+        "the status list is signed neither by a DID key nor by an https issuer", code="status_list_mismatch"
+    )
 
 
 def verify_status_list_token(token: str, *, key: PublicKey, uri: str, now: int, leeway: int = 0) -> StatusListToken:

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared import jose, sd_jwt, status_list
+from shared import sd_jwt, status_list
 from shared.did import DidResolver
-from shared.did.document import parse_did_url
 from shared.encoding import loads_strict
 from shared.errors import TesseraError, VerificationError
 from verifier.http import SafeFetch
@@ -98,18 +97,9 @@ class StatusChecker:
 
         def load() -> tuple[str, status_list.StatusListToken]:
             token = self._get(ref.uri, "application/statuslist+jwt").decode("ascii", "replace").strip()
-            decoded = jose.decode_unverified(token)
-            kid = decoded.header.get("kid")
-            iss = decoded.payload.get("iss")
-            if isinstance(kid, str) and kid.startswith("did:"):
-                signer, key = parse_did_url(kid).did, self.resolver.resolve_method(kid).public_key
-            elif isinstance(iss, str) and iss.startswith("https://") and self.issuer_key is not None:
-                # an issuer named by its https URL: the key comes from its JWT VC Issuer Metadata
-                signer, key = iss, self.issuer_key(decoded.header, decoded.payload)
-            else:
-                raise VerificationError(
-                    "the status list is signed neither by a DID key nor by an https issuer", code="status_list_mismatch"
-                )
+            signer, key = status_list.status_list_token_signer(
+                token, resolve_method=self.resolver.resolve_method, issuer_key=self.issuer_key
+            )
             return signer, status_list.verify_status_list_token(token, key=key, uri=ref.uri, now=now)
 
         # the signer is checked on every use, not only on fetch: the cache is keyed by URL alone

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from shared import data_integrity, status_list
-from shared.did import DidResolver, parse_did_url
+from shared.did import DidResolver
 from shared.errors import TesseraError, VerificationError
 from wallet.transport import Http
 
@@ -34,26 +34,21 @@ def _token_status(
     now: datetime,
     fetch_json: FetchJson | None = None,
 ) -> None:
-    from shared import jose, sd_jwt_vc  # noqa: PLC0415
+    from shared import sd_jwt_vc  # noqa: PLC0415
 
     ref = status_list.parse_status_claim(status)
     reply = http.expect(
         http.request("GET", ref.uri, headers={"Accept": "application/statuslist+jwt"}), ref.uri, "the status list"
     )
     token = reply.body.decode("ascii", "replace").strip()
-    decoded = jose.decode_unverified(token)
-    kid = decoded.header.get("kid")
-    if isinstance(kid, str) and kid.startswith("did:"):
-        if parse_did_url(kid).did != issuer:
-            raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
-        key = resolver.resolve_method(kid).public_key
-    elif not issuer.startswith("did:") and decoded.payload.get("iss") == issuer and fetch_json is not None:
-        # an issuer named by its https URL signs its lists with a key of its JWT VC Issuer Metadata
-        key = sd_jwt_vc.issuer_key_resolver(fetch_json=fetch_json)(decoded.header, decoded.payload)
-    else:
+    # an issuer named by its https URL signs its lists with a key of its JWT VC Issuer Metadata
+    issuer_key = sd_jwt_vc.issuer_key_resolver(fetch_json=fetch_json) if fetch_json is not None else None
+    signer, key = status_list.status_list_token_signer(
+        token, resolve_method=resolver.resolve_method, issuer_key=issuer_key
+    )
+    if signer != issuer:
         raise VerificationError("the status list is not signed by the credential's issuer", code="key_mismatch")
-    _, payload = jose.verify_compact(token, key=key, typ="statuslist+jwt")
-    checked = status_list.read_status_list_token(payload, uri=ref.uri, now=int(now.timestamp()))
+    checked = status_list.verify_status_list_token(token, key=key, uri=ref.uri, now=int(now.timestamp()))
     status_list.raise_for_token_status(checked.status_of(ref))
 
 

@@ -371,3 +371,32 @@ def test_moved_names_are_re_exported_unchanged() -> None:
         assert getattr(status_list, name) is getattr(home, name)
     assert all(hasattr(status_list, name) for name in status_list.__all__)
     assert len(set(status_list.__all__)) == len(status_list.__all__)
+
+
+def test_status_list_token_signer_by_https_issuer_or_did_kid() -> None:
+    """The signer is read before verifying: the issuer's https URL (key from its metadata) or a DID URL kid."""
+    from shared.did import DidResolver
+    from shared.did.key import did_key_from_public_key
+
+    token = _signed()  # kid "k1", iss https://issuer
+    seen: list[Any] = []
+
+    def issuer_key(header: dict[str, Any], payload: dict[str, Any]) -> Any:
+        seen.append((header["kid"], payload["iss"]))
+        return ISSUER_KEY.public_key
+
+    def no_dids(vm: str) -> Any:
+        raise AssertionError(vm)
+
+    signer, key = status_list.status_list_token_signer(token, resolve_method=no_dids, issuer_key=issuer_key)
+    assert (signer, seen) == ("https://issuer", [("k1", "https://issuer")]) and key == ISSUER_KEY.public_key
+    with pytest.raises(VerificationError) as err:
+        status_list.status_list_token_signer(token, resolve_method=no_dids)  # no metadata lookup given
+    assert err.value.code == "status_list_mismatch"
+
+    did = did_key_from_public_key(ISSUER_KEY.public_key)
+    vm = f"{did}#{did.removeprefix('did:key:')}"
+    sl = StatusList.zeros(8, bits=1, order=LSB_FIRST)
+    by_did = sign_status_list_token(sl, signer=ISSUER_KEY, kid=vm, sub=LIST_URI, iat=NOW)
+    signer, key = status_list.status_list_token_signer(by_did, resolve_method=DidResolver().resolve_method)
+    assert signer == did and key == ISSUER_KEY.public_key
