@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings_loader import load, read_toml
+from shared.settings_loader import ServiceSettings, load, read_toml
 
 __all__ = ["DEFAULT_PORT", "IssuerSettings", "default_data_dir", "load_settings", "read_toml"]
 
@@ -27,25 +27,18 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("tessera", appauthor=False)) / "issuer"
 
 
-class IssuerSettings(BaseSettings):
+class IssuerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TESSERA_ISSUER_", extra="forbid", frozen=True)
 
-    host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
-    # The base URL wallets reach; default http://HOST:PORT. An https URL makes the issuer's DID a
-    # did:web of it; otherwise a did:key of its first signing key (local runs, tests).
-    public_url: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     # Default: sqlite under data_dir (resolved by ``resolved_database_url``).
     database_url: str | None = None
-    config: Path | None = None
     # 32-byte key (base64url) that seals signing-key seeds and pending offer claims at rest. Without
     # one, ``key_encryption_key_file`` (default ``data_dir/key-encryption.key``) is created with mode 0600
     # — fine for one host; replicas must share the key, so set it explicitly there.
     key_encryption_key: str | None = None
     key_encryption_key_file: Path | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
     max_body_bytes: int = Field(default=256_000, ge=1024)
     # Threads per process running requests' database work (issuer/app.py says why so few).
     request_threads: int = Field(default=4, ge=1, le=256)
@@ -68,16 +61,6 @@ class IssuerSettings(BaseSettings):
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # POST /credentials/issue (W3C VC API) without an API key: for test-suite runs only.
     vc_api_open: bool = False
-
-    @field_validator("public_url")
-    @classmethod
-    def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
-
-    @property
-    def base_url(self) -> str:
-        scheme = "https" if self.tls_cert else "http"
-        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsError
 
 from shared.errors import MalformedError
@@ -23,6 +23,30 @@ S = TypeVar("S", bound=BaseSettings)
 
 # Error types whose message may quote the offending value (a custom validator's text): not shown for secrets.
 _FREE_TEXT = ("value_error", "assertion_error")
+
+
+class ServiceSettings(BaseSettings):
+    """What the issuer's and the verifier's settings share: where they listen, the URL wallets reach them at
+    (default ``http://HOST:PORT``, ``https://`` with a TLS certificate), TLS, and the config file. An https
+    public URL makes the service's identifier a did:web of it; otherwise it is a did:key (local runs, tests).
+    Each service sets its own ``env_prefix`` and port default."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = None
+    config: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
 
 class ConfigError(MalformedError):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings_loader import load, read_toml
+from shared.settings_loader import ServiceSettings, load, read_toml
 
 __all__ = ["VerifierSettings", "load_settings", "read_toml"]
 
@@ -20,23 +20,15 @@ __all__ = ["VerifierSettings", "load_settings", "read_toml"]
 SECRET_SETTINGS = frozenset({"key_secret", "database_url"})
 
 
-class VerifierSettings(BaseSettings):
+class VerifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TESSERA_VERIFIER_", extra="forbid", frozen=True)
 
-    host: str = "127.0.0.1"
     port: int = Field(default=8200, ge=1, le=65535)
-    # The base URL wallets and browsers reach; default http://HOST:PORT, https://HOST:PORT with a TLS
-    # certificate. An https URL makes the verifier's identifier a did:web of it; otherwise it is a did:key
-    # (local runs, tests, and TLS without a public URL).
-    public_url: str | None = None
     database_url: str = "sqlite:///tessera-verifier.db"
-    config: Path | None = None  # TOML with policies and trust registry
     # Secret that encrypts the verifier's signing key at rest (base64url, 32 bytes). Without one, a
     # key file beside the database is created (mode 0600) — fine for local runs, not for replicas.
     key_secret: str | None = None
     key_secret_file: Path | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     session_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
     kb_jwt_max_age_seconds: int = Field(default=300, ge=10)  # how old a KB-JWT's iat may be
@@ -49,16 +41,6 @@ class VerifierSettings(BaseSettings):
     # POST /credentials/verify and /presentations/verify (W3C VC API) without an API key: for test-suite
     # runs only — an open VC API lets anyone make the verifier fetch status lists and DID documents.
     vc_api_open: bool = False
-
-    @field_validator("public_url")
-    @classmethod
-    def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
-
-    @property
-    def base_url(self) -> str:
-        scheme = "https" if self.tls_cert else "http"  # as the issuer: served over TLS, links are https
-        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> VerifierSettings:
