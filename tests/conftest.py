@@ -38,6 +38,19 @@ def vectors() -> Path:
 PG_URL = os.environ.get("TESSERA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+class Clock:
+    """A settable clock for services and resolvers that take ``now`` as a callable."""
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
 def _pg_unreachable(exc: Exception) -> None:
     if os.environ.get("TESSERA_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"PostgreSQL is required (TESSERA_REQUIRE_POSTGRES=1) but unreachable at {PG_URL}: {exc}")

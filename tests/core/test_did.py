@@ -38,7 +38,7 @@ from shared.did.key import did_key_document
 from shared.encoding import b58_decode, b58_encode, b64url_decode, b64url_encode, multibase_decode
 from shared.errors import KeyResolutionError, MalformedError, TesseraError, UnsupportedError
 from shared.keys import key_from_jwk, private_jwk, public_jwk
-from tests.conftest import load_vector
+from tests.conftest import Clock, load_vector
 
 ED_VECTORS = load_vector("did", "did-key-ed25519.json")["vectors"]
 OLD_ED = load_vector("did", "did-method-key-test-vectors", "ed25519-x25519.json")
@@ -684,16 +684,8 @@ def test_oversized_document_is_refused_even_if_fetch_ignores_the_cap() -> None:
 # --- resolver --------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_cache_hit_and_expiry_with_a_fake_clock() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     fetch = FakeFetch({WEB_URL: _doc_bytes(WEB_DID)})
     resolver = DidResolver(fetch=fetch, now=clock, cache_ttl=60)
     first = resolver.resolve(WEB_DID)
@@ -708,7 +700,7 @@ def test_cache_hit_and_expiry_with_a_fake_clock() -> None:
 def test_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
     dids = [f"did:web:issuer{i}.example" for i in range(3)]
     fetch = FakeFetch({did_web_to_url(d): _doc_bytes(d) for d in dids})
-    resolver = DidResolver(fetch=fetch, now=Clock(), cache_size=2)
+    resolver = DidResolver(fetch=fetch, now=Clock(1000.0), cache_size=2)
     resolver.resolve(dids[0])
     resolver.resolve(dids[1])
     resolver.resolve(dids[0])  # refresh 0: 1 is now the oldest
@@ -722,7 +714,7 @@ def test_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 def test_failures_are_not_cached() -> None:
     fetch = FakeFetch({WEB_URL: OSError("down")})
-    resolver = DidResolver(fetch=fetch, now=Clock())
+    resolver = DidResolver(fetch=fetch, now=Clock(1000.0))
     raises_code("did_resolution_failed", resolver.resolve, WEB_DID)
     fetch.responses[WEB_URL] = _doc_bytes(WEB_DID)
     assert resolver.resolve(WEB_DID).id == WEB_DID
@@ -738,7 +730,7 @@ def test_cache_can_be_disabled() -> None:
 
 
 def test_offline_documents_are_cached_too() -> None:
-    resolver = DidResolver(now=Clock())
+    resolver = DidResolver(now=Clock(1000.0))
     did = ED_VECTORS[0]["did"]
     assert resolver.resolve(did) is resolver.resolve(did)
 

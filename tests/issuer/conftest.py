@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shared.encoding import b64url_encode
+from tests.conftest import Clock
 
 EXAMPLE_CLAIMS = Path(__file__).resolve().parents[2] / "issuer" / "examples" / "birth-certificate.json"
 
@@ -19,20 +20,9 @@ EXAMPLE_CLAIMS = Path(__file__).resolve().parents[2] / "issuer" / "examples" / "
 # --- issuer -----------------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self, start: float = 1_780_000_000.0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_780_000_000.0)
 
 
 @pytest.fixture

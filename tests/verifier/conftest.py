@@ -10,25 +10,15 @@ from typing import Any
 import pytest
 
 from shared.encoding import b64url_encode
+from tests.conftest import Clock
 from verifier.settings import VerifierSettings
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "verifier" / "examples" / "verifier.toml"
 
 
-class Clock:
-    def __init__(self, start: float = 1_760_000_000.0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_760_000_000.0)
 
 
 @pytest.fixture
