@@ -31,35 +31,18 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {setGlobalConfig} from '@openid4vc/utils';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
-import {base58btcDecode} from './base58.mjs';
-import {serve} from './oracle.mjs';
+import {jwkFromDidKeyUrl, serve} from './oracle.mjs';
 
 // the verifier under test listens on http://127.0.0.1 (no TLS in tests)
 setGlobalConfig({allowInsecureUrls: true});
 
 
-// did:key with an Ed25519 key (z6Mk…) → public JWK; the fragment must repeat the key (did:key §3.1.1)
-function jwkFromDidKeyUrl(didUrl) {
-  const [did, fragment] = didUrl.split('#');
-  if(!did.startsWith('did:key:z')) {
-    throw new Error(`only did:key is resolved offline, not ${did}`);
-  }
-  const mb = did.slice('did:key:'.length);
-  if(fragment !== undefined && fragment !== mb) {
-    throw new Error('the did:key fragment must repeat the key');
-  }
-  const bytes = base58btcDecode(mb.slice(1));
-  if(bytes[0] !== 0xed || bytes[1] !== 0x01 || bytes.length !== 34) {
-    throw new Error('only Ed25519 did:key is supported here');
-  }
-  return {kty: 'OKP', crv: 'Ed25519', x: bytes.subarray(2).toString('base64url')};
-}
 
 async function verifyJwt(signer, {header, compact}) {
   if(signer.method !== 'did') {
     return {verified: false};
   }
-  const jwk = jwkFromDidKeyUrl(signer.didUrl);
+  const {jwk} = jwkFromDidKeyUrl(signer.didUrl);
   if(header.alg !== 'EdDSA') {
     return {verified: false, signerJwk: jwk};
   }

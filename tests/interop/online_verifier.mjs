@@ -50,8 +50,7 @@ import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
 import {SDJwtInstance} from '@sd-jwt/core';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
-import {base58btcDecode} from './base58.mjs';
-import {loadContexts, serve} from './oracle.mjs';
+import {algFor, jwkFromDidKeyUrl, loadContexts, serve} from './oracle.mjs';
 
 const MIN_BITSTRING_BITS = 131072; // Bitstring Status List v1.0 §2.1: at least 16 KiB
 
@@ -85,15 +84,6 @@ function jwtHeader(compact) {
   return decodeSegment(compact.split('.')[0]);
 }
 
-function algFor(jwk) {
-  if(jwk?.kty === 'OKP' && jwk.crv === 'Ed25519') {
-    return 'EdDSA';
-  }
-  if(jwk?.kty === 'EC' && jwk.crv === 'P-256') {
-    return 'ES256';
-  }
-  throw new TypeError(`unsupported JWK kty/crv ${jwk?.kty}/${jwk?.crv}`);
-}
 
 async function verifyWith(jwk, data, signature) {
   const alg = algFor(jwk);
@@ -107,22 +97,6 @@ async function verifyWith(jwk, data, signature) {
   return crypto.verify(null, Buffer.from(data), key, Buffer.from(signature, 'base64url'));
 }
 
-// did:key with an Ed25519 key (z6Mk…) → public JWK; the fragment must repeat the key (did:key §3.1.1)
-function jwkFromDidKeyUrl(didUrl) {
-  const [did, fragment] = didUrl.split('#');
-  if(!did.startsWith('did:key:z')) {
-    throw new Error(`only did:key is resolved offline, not ${did}`);
-  }
-  const mb = did.slice('did:key:'.length);
-  if(fragment !== undefined && fragment !== mb) {
-    throw new Error('the did:key fragment must repeat the key');
-  }
-  const bytes = base58btcDecode(mb.slice(1));
-  if(bytes[0] !== 0xed || bytes[1] !== 0x01 || bytes.length !== 34) {
-    throw new Error('only Ed25519 did:key is supported here');
-  }
-  return {did, jwk: {kty: 'OKP', crv: 'Ed25519', x: bytes.subarray(2).toString('base64url')}};
-}
 
 // the KB-JWT is signed with the credential's cnf.jwk
 function kbVerifierInto(errors) {

@@ -5,6 +5,8 @@ import {readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {base58btcDecode} from './base58.mjs';
+
 const CONTEXTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'contexts');
 
 export function loadContexts() {
@@ -43,4 +45,32 @@ export function serve(ops, {prepare = () => {}, message = describe} = {}) {
     process.stdout.write(JSON.stringify({error: message(error), stack: error?.stack}) + '\n');
     process.exitCode = 2;
   });
+}
+
+// did:key with an Ed25519 key (z6Mk…) → its DID and public JWK; the fragment must repeat the key (did:key §3.1.1)
+export function jwkFromDidKeyUrl(didUrl) {
+  const [did, fragment] = didUrl.split('#');
+  if(!did.startsWith('did:key:z')) {
+    throw new Error(`only did:key is resolved offline, not ${did}`);
+  }
+  const mb = did.slice('did:key:'.length);
+  if(fragment !== undefined && fragment !== mb) {
+    throw new Error('the did:key fragment must repeat the key');
+  }
+  const bytes = base58btcDecode(mb.slice(1));
+  if(bytes[0] !== 0xed || bytes[1] !== 0x01 || bytes.length !== 34) {
+    throw new Error('only Ed25519 did:key is supported here');
+  }
+  return {did, jwk: {kty: 'OKP', crv: 'Ed25519', x: bytes.subarray(2).toString('base64url')}};
+}
+
+// the JOSE algorithm of a public JWK (the two key types the tests use)
+export function algFor(jwk) {
+  if(jwk?.kty === 'OKP' && jwk.crv === 'Ed25519') {
+    return 'EdDSA';
+  }
+  if(jwk?.kty === 'EC' && jwk.crv === 'P-256') {
+    return 'ES256';
+  }
+  throw new TypeError(`unsupported JWK kty/crv ${jwk?.kty}/${jwk?.crv}`);
 }

@@ -30,21 +30,12 @@ import crypto from 'node:crypto';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest} from '@sd-jwt/crypto-nodejs';
 import {base58btcDecode} from './base58.mjs';
-import {serve} from './oracle.mjs';
+import {algFor, serve} from './oracle.mjs';
 
 const DEFAULT_TYP = ['dc+sd-jwt'];
 
 // --- keys and algorithms ---------------------------------------------------------------------
 
-function algFor(jwk) {
-  if(jwk?.kty === 'OKP' && jwk.crv === 'Ed25519') {
-    return 'EdDSA';
-  }
-  if(jwk?.kty === 'EC' && jwk.crv === 'P-256') {
-    return 'ES256';
-  }
-  throw new TypeError(`unsupported JWK kty/crv ${jwk?.kty}/${jwk?.crv}`);
-}
 
 function publicPart(jwk) {
   const alg = algFor(jwk);
