@@ -9,13 +9,12 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from shared import data_integrity, jose, status_list
+from shared import data_integrity, status_list
 from shared.crypto import Ed25519PrivateKey
 from shared.did import did_key_from_public_key
 from verifier.app import create_app
@@ -23,6 +22,7 @@ from verifier.policy import parse_config
 from verifier.settings import VerifierSettings
 
 from .conftest import Clock
+from .sessions import SessionClient
 
 ISSUER_KEY = Ed25519PrivateKey(b"\x51" * 32)
 ISSUER = did_key_from_public_key(ISSUER_KEY.public_key)
@@ -145,39 +145,17 @@ class StatusServer:
         return httpx.Response(200, content=json.dumps(doc).encode(), headers={"Content-Type": "application/vc+ld+json"})
 
 
-class Harness:
+class Harness(SessionClient):
+    policy = "enrol"
+
     def __init__(self, client: TestClient, status: StatusServer) -> None:
-        self.client = client
+        super().__init__(client)
         self.status = status
-        self.key = client.app.state.service.create_api_key()  # type: ignore[attr-defined]
-
-    def start(self) -> tuple[str, dict[str, Any]]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        session = self.client.post("/sessions", json={"policy": "enrol"}, headers=headers).json()
-        token = self.client.get(urlsplit(session["request_uri"]).path).text
-        return session["session_id"], jose.decode_unverified(token).payload
-
-    def answer(self, request: dict[str, Any], vp: Any) -> httpx.Response:
-        form = urlencode({"vp_token": json.dumps({"bc": [vp]}), "state": request["state"]})
-        return self.client.post(
-            urlsplit(request["response_uri"]).path,
-            content=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
 
     def vc_api(self, path: str, **kwargs: Any) -> httpx.Response:
         """POST to the VC API with the relying party's API key (it needs one unless opened)."""
         headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
         return self.client.post(path, headers=headers, **kwargs)
-
-    def result(self, session_id: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        return dict(self.client.get(f"/sessions/{session_id}", headers=headers).json())
-
-    def run(self, vp: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-        session_id, request = self.start()
-        assert self.answer(request, vp(request)).status_code == 200
-        return self.result(session_id)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from verifier.policy import parse_config
 from verifier.settings import VerifierSettings
 
 from .conftest import Clock
+from .sessions import SessionClient
 
 VCT = "https://w3id.org/tessera/vct/birth-certificate/v1"
 ISSUER_KEY = Ed25519PrivateKey(b"\x31" * 32)
@@ -77,12 +77,13 @@ class StatusServer:
         return httpx.Response(200, content=jose.sign_compact(header, claims, ISSUER_KEY).encode())
 
 
-class Harness:
+class Harness(SessionClient):
+    policy = "age"
+
     def __init__(self, client: TestClient, clock: Clock, status: StatusServer) -> None:
-        self.client = client
+        super().__init__(client)
         self.clock = clock
         self.status = status
-        self.key = client.app.state.service.create_api_key()  # type: ignore[attr-defined]
         self.holder = Ed25519PrivateKey(b"\x41" * 32)
 
     def credential(self, *, idx: int = 3, key: Ed25519PrivateKey = ISSUER_KEY, kid: str = KID, **extra: Any) -> Any:
@@ -98,12 +99,6 @@ class Harness:
             kid=kid,
         )
 
-    def start(self) -> tuple[str, dict[str, Any]]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        session = self.client.post("/sessions", json={"policy": "age"}, headers=headers).json()
-        token = self.client.get(urlsplit(session["request_uri"]).path).text
-        return session["session_id"], jose.decode_unverified(token).payload
-
     def present(self, credential: Any, request: dict[str, Any], **changes: Any) -> str:
         args = {
             "reveal": ["age_over_18"],
@@ -114,23 +109,6 @@ class Harness:
         }
         args.update(changes)
         return sd_jwt.present(credential, **args)
-
-    def answer(self, request: dict[str, Any], presentation: str, query_id: str = "bc") -> httpx.Response:
-        form = urlencode({"vp_token": json.dumps({query_id: [presentation]}), "state": request["state"]})
-        return self.client.post(
-            urlsplit(request["response_uri"]).path,
-            content=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-
-    def result(self, session_id: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        return dict(self.client.get(f"/sessions/{session_id}", headers=headers).json())
-
-    def run(self, presentation: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
-        session_id, request = self.start()
-        assert self.answer(request, presentation(request)).status_code == 200
-        return self.result(session_id)
 
 
 @pytest.fixture
